@@ -29,7 +29,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/python -m analysis report --corpus $(CORPUS) --out $(OUT)
+	$(BIN)/python -m analysis run --corpus $(CORPUS) --out $(OUT)
 
 run: $(STAMP)
 	$(BIN)/python -m analysis run --corpus $(CORPUS) --out $(OUT)
