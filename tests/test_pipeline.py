@@ -109,3 +109,87 @@ def test_bad_config_is_named(corpus, tmp_path, cli):
     assert code == 2
     assert f"error: {config}: unknown setting 'nlp.batch_sise'; known settings here:" in stderr
     assert f"error: {config}: setting 'seed' is 'abc', expected int; the default is 20261122" in stderr
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """The shipped corpus run once into a temporary output folder (with annotations)."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    out = tmp_path_factory.mktemp("shipped") / "out"
+    result = CliRunner().invoke(app, ["validate", "--corpus", str(SHIPPED), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return out, result.stdout
+
+
+def test_run_adds_theme_columns_matches_and_clusters(ran):
+    _, out, stdout = ran
+    assert "themes: lexicon (codebook" in stdout and "no annotations" in stdout
+    segs = pd.read_csv(out / "tables" / "segments.csv")
+    keys = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
+            "koordinering"]
+    for k in keys:
+        assert segs[f"score_{k}"].between(0, 1).all() and set(segs[f"theme_{k}"]) <= {0, 1}
+    aarhus = segs.set_index("segment_id").loc["aarhus-2021-politik:002"]  # small, cheap homes, akutboliger
+    assert aarhus["theme_bolig"] == 1 and aarhus["theme_beskaeftigelse"] == 0
+    matches = pd.read_csv(out / "tables" / "theme_matches.csv")
+    assert list(matches.columns) == ["segment_id", "theme", "term", "surface", "where", "count"]
+    row = matches[(matches["segment_id"] == "aarhus-2021-politik:002") & (matches["surface"] == "akutboliger")]
+    assert row[["theme", "term", "count"]].values.tolist() == [["bolig", "*bolig", 1]]
+    # every assigned lexicon theme can be traced to its words
+    coded = segs.melt(id_vars="segment_id", value_vars=[f"theme_{k}" for k in keys])
+    coded = coded[coded["value"] == 1].assign(theme=lambda d: d["variable"].str[6:])
+    traced = coded.merge(matches, on=["segment_id", "theme"], how="left")
+    assert traced["term"].notna().all()
+    clusters = pd.read_csv(out / "tables" / "clusters.csv")
+    assert set(clusters["method"]) == {"kmeans", "nmf"}
+    assert clusters.loc[clusters["method"] == "kmeans", "size"].sum() == (segs["cluster"] >= 0).sum()
+    assert segs["cluster"].between(-1, clusters["cluster"].max()).all()
+
+
+def test_validate_on_the_shipped_corpus(shipped):
+    out, stdout = shipped
+    assert "129 hand-coded segments from 5 documents; 5-fold cross-validation grouped by document" in stdout
+    table = pd.read_csv(out / "tables" / "validation.csv")
+    assert {"lexicon", "classifier"} <= set(table["method"])
+    assert any(m.startswith("intercoder") for m in table["method"])
+    for method in ("lexicon", "classifier"):
+        part = table[table["method"] == method].set_index("theme")
+        assert list(part.index) == ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse",
+                                    "forebyggelse", "koordinering", "macro_core", "macro_all"]
+        assert part.loc["bolig", "support"] == 7 and part.loc["macro_core", "support"] == 52
+        assert part[["precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
+        core_mean = part.loc[["bolig", "sundhed", "beskaeftigelse", "recovery"], "f1"].mean()
+        assert abs(part.loc["macro_core", "f1"] - core_mean) < 1e-3
+    chosen = table.loc[table["chosen"] == 1, "method"].unique().tolist()
+    macro = table[table["theme"] == "macro_core"].set_index("method")["f1"]
+    assert chosen == [macro[["lexicon", "classifier"]].idxmax()]
+    assert f"in use: {chosen[0]}" in stdout
+
+
+def test_full_run_is_deterministic(shipped, tmp_path, cli):
+    out, _ = shipped
+    code, _, _ = cli("run", "--corpus", SHIPPED, "--out", tmp_path / "again", "--quiet")
+    assert code == 0
+    for name in ("segments.csv", "theme_matches.csv", "theme_scores.csv", "clusters.csv", "validation.csv"):
+        assert (out / "tables" / name).read_bytes() == (tmp_path / "again" / "tables" / name).read_bytes(), name
+
+
+def test_other_codebook_and_its_errors(corpus, tmp_path, cli):
+    book = tmp_path / "book.yaml"
+    book.write_text("themes:\n  bolig:\n    label_da: Bolig\n    label_en: Housing\n    core: true\n"
+                    "    definition: Homes.\n    patterns: [bolig, '*bolig']\n", encoding="utf-8")
+    code, stdout, _ = cli("run", "--corpus", corpus, "--out", tmp_path / "o", "--codebook", book, "--quiet")
+    assert code == 0
+    segs = pd.read_csv(tmp_path / "o" / "tables" / "segments.csv")
+    assert [c for c in segs.columns if c.startswith("theme_")] == ["theme_bolig"]
+    book.write_text("themes:\n  bolig:\n    label_da: Bolig\n    label_en: Housing\n    definition: x\n"
+                    "    patterns: [bo]\n", encoding="utf-8")
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", tmp_path / "o", "--codebook", book)
+    assert code == 2
+    assert f"error: {book}: theme 'bolig': pattern 'bo': stem 'bo' has 2 letters" in stderr

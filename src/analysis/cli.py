@@ -34,6 +34,7 @@ def _root() -> None:
 CorpusOpt = typer.Option(DEFAULT_CORPUS, "--corpus", help="Corpus folder (metadata.csv + documents/).")
 OutOpt = typer.Option(DEFAULT_OUT, "--out", help="Output folder; tables go to OUT/tables.")
 ConfigOpt = typer.Option(None, "--config", help="Settings YAML (default: the project's config.yaml).")
+CodebookOpt = typer.Option(None, "--codebook", help="Codebook YAML (default: themes.codebook in the config).")
 
 
 def _fail_input(exc: InputError, wrote_nothing: bool = True) -> None:
@@ -51,17 +52,25 @@ def run(
     corpus: Path = CorpusOpt,
     out: Path = OutOpt,
     config: Optional[Path] = ConfigOpt,
+    codebook: Optional[Path] = CodebookOpt,
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad documents and record why in documents.csv."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
-    """Read, clean, segment and analyse the corpus; write the tables to OUT/tables."""
+    """Read, clean, segment and analyse the corpus; measure themes and clusters; write OUT/tables."""
+    result = _run(corpus, out, config, codebook, skip_bad, quiet)
+    _summarise(result, out)
+
+
+def _run(corpus, out, config, codebook, skip_bad, quiet):
     from analysis.pipeline import run_pipeline
 
     try:
-        result = run_pipeline(corpus, out, config, skip_bad=skip_bad, progress=not quiet)
+        return run_pipeline(corpus, out, config, skip_bad=skip_bad, progress=not quiet, codebook=codebook)
     except InputError as exc:
         _fail_input(exc)
-        return
+
+
+def _summarise(result, out: Path) -> None:
     docs = result.documents
     ok = int((docs["status"] == "ok").sum())
     for row in docs[docs["status"] != "ok"].itertuples():
@@ -69,9 +78,43 @@ def run(
     for problem in result.problems:
         if not problem.doc_id:
             typer.echo(f"warning: {problem}", err=True)
+    st = result.stats
     typer.echo(f"{ok} documents, {len(result.segments)} segments, {int(result.segments['n_tokens'].sum())} tokens "
-               f"({result.stats.get('parsed', 0)} parsed, {result.stats.get('cached', 0)} from cache)")
+               f"({st.get('parsed', 0)} parsed, {st.get('cached', 0)} from cache)")
+    annotated = f", {st['n_annotated']} hand-coded segments" if "n_annotated" in st else ", no annotations"
+    typer.echo(f"themes: {st.get('theme_method')} (codebook {st.get('codebook_version')}{annotated})")
+    if st.get("annotations_unmatched"):
+        typer.echo(f"warning: {st['annotations_unmatched']} annotations match no current segment (their text "
+                   "changed); re-code them", err=True)
+    stab = st.get("clusters_stability_ari", {})
+    typer.echo(f"clusters: k={st.get('clusters_k')} ({st.get('clusters_criterion')}); stability ARI "
+               f"kmeans={stab.get('kmeans')} nmf={stab.get('nmf')}")
     typer.echo(f"tables written to {Path(out) / 'tables'}")
+
+
+@app.command()
+def validate(
+    corpus: Path = CorpusOpt,
+    out: Path = OutOpt,
+    config: Optional[Path] = ConfigOpt,
+    codebook: Optional[Path] = CodebookOpt,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Agreement of the lexicon and the classifier with the hand coding (grouped cross-validation)."""
+    result = _run(corpus, out, config, codebook, False, quiet)
+    table = result.extra.get("validation")
+    if table is None:
+        typer.echo(f"error: {corpus}/annotations.csv: no usable hand coding (missing, or fewer than 20 matching "
+                   "segments from at least two documents); add annotations to validate", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    st = result.stats
+    folds = int(table["n_folds"].max())
+    typer.echo(f"{st['n_annotated']} hand-coded segments from {int(table['n_documents'].max())} documents; "
+               f"{folds}-fold cross-validation grouped by document\n")
+    show = table[["method", "theme", "precision", "recall", "f1", "kappa", "support"]]
+    typer.echo(show.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    typer.echo(f"\nin use: {st['theme_method']} (higher macro F1 over the core themes, or as set in the config)")
+    typer.echo(f"written to {Path(out) / 'tables' / 'validation.csv'}")
 
 
 @app.command()

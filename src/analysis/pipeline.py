@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import nlp
@@ -101,8 +102,98 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
     return RunResult(documents, segments.reset_index(drop=True), tokens, problems, stats)
 
 
+def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: Path | None) -> None:
+    """Add theme scores and assignments to the segments, and the tables that explain them.
+
+    The lexicon always runs. When the corpus has hand-coded ``annotations.csv``, both methods are
+    cross-validated grouped by document; the method in use is the better one by macro F1 over
+    the core themes (or the one the config names), and the classifier is trained on all
+    annotations. Without annotations the lexicon is used.
+    """
+    from analysis.themes import score_themes
+    from analysis import validation as val
+
+    keys, core = codebook.keys, codebook.core_keys
+    segments = result.segments
+    scores, matches, excluded = score_themes(segments, result.tokens, codebook, cfg["themes"]["lexicon_threshold"])
+    text_matches = matches[matches["where"] == "text"]
+    terms = (text_matches["theme"] + ":" + text_matches["term"].str.replace(" ", "_")).groupby(
+        text_matches["segment_id"]).agg(" ".join)
+    features = pd.concat([segments[["segment_id", "doc_id", "lemmas"]].reset_index(drop=True),
+                          scores.drop(columns=["segment_id"])], axis=1)
+    features["terms"] = features["segment_id"].map(terms).fillna("")
+
+    method, validation_table, stats = "lexicon", None, {}
+    proba = scores[[f"score_{k}" for k in keys]].to_numpy()
+    assigned = scores[[f"theme_{k}" for k in keys]].to_numpy()
+    ann_path = corpus / "annotations.csv"
+    if ann_path.exists():
+        annotations = val.load_annotations(ann_path, keys, label=f"{str(corpus).rstrip('/')}/annotations.csv")
+        matched, unmatched = val.match_annotations(annotations, segments)
+        stats.update({"n_annotated": len(matched), "annotations_unmatched": unmatched})
+        if len(matched) >= val.MIN_ANNOTATED and matched["doc_id"].nunique() >= 2:
+            rows = features.set_index("segment_id").loc[matched["segment_id"]].reset_index()
+            X_cols = ["lemmas", "terms", *[c for c in features.columns if c.startswith(("score_", "evidence_"))]]
+            X, Y, groups = rows[X_cols], matched[keys].to_numpy(), matched["doc_id"].to_numpy()
+            key = val.training_key(X, Y, groups, codebook.fingerprint, cfg)
+
+            def train():
+                cv = val.cross_validate(X, Y, groups, keys, core, cfg)
+                final = val.make_methods(keys, cfg)[cv.chosen].fit(X, Y)
+                return {"cv_table": cv.table, "chosen": cv.chosen, "model": final}
+
+            trained, from_cache = val.cached_training(cache, key, train)
+            stats["model_from_cache"] = from_cache
+            validation_table = trained["cv_table"]
+            double = corpus / "annotations_coders.csv"
+            if double.exists():
+                coders = pd.read_csv(double, dtype={"fingerprint": str}, encoding="utf-8-sig")
+                inter = val.intercoder_table(coders, keys, core)
+                if inter is not None:
+                    inter.insert(2, "n_documents", coders.merge(segments[["fingerprint", "doc_id"]])["doc_id"].nunique())
+                    inter.insert(3, "n_folds", 0)
+                    inter["chosen"] = 0
+                    validation_table = pd.concat([validation_table, inter], ignore_index=True)
+            method = trained["chosen"]
+            if method == "classifier":
+                all_X = features[X_cols]
+                proba = trained["model"].predict_proba(all_X)
+                assigned = trained["model"].predict(all_X)
+    for j, k in enumerate(keys):
+        segments[f"score_{k}"] = np.round(proba[:, j], 4)
+        segments[f"theme_{k}"] = assigned[:, j].astype(int)
+    long = []
+    for j, k in enumerate(keys):
+        long.append(pd.DataFrame({
+            "segment_id": segments["segment_id"], "theme": k,
+            "lexicon_evidence": scores[f"evidence_{k}"], "lexicon_score": scores[f"score_{k}"],
+            "lexicon_theme": scores[f"theme_{k}"], "score": segments[f"score_{k}"],
+            "assigned": segments[f"theme_{k}"], "method": method}))
+    result.extra["theme_matches"] = matches
+    result.extra["theme_exclusions"] = excluded
+    result.extra["theme_scores"] = pd.concat(long, ignore_index=True)
+    if validation_table is not None:
+        result.extra["validation"] = validation_table
+    result.stats.update({"theme_method": method, "codebook": codebook.path, "codebook_version": codebook.version,
+                         "codebook_fingerprint": codebook.fingerprint, **stats})
+
+
+def discover_clusters(result: RunResult, cfg: dict, codebook) -> None:
+    """Add KMeans ``cluster`` and NMF ``topic`` columns and the clusters table."""
+    from analysis.clusters import cluster_segments
+
+    segments = result.segments
+    themes = segments[[f"theme_{k}" for k in codebook.keys]].rename(columns=lambda c: c[len("theme_"):])
+    found = cluster_segments(segments, themes.reset_index(drop=True), cfg)
+    segments["cluster"] = found.labels
+    segments["topic"] = found.topics
+    result.extra["clusters"] = found.table
+    result.stats.update({"clusters_k": found.k, "clusters_criterion": found.k_criterion,
+                         "clusters_silhouettes": found.silhouettes, "clusters_stability_ari": found.stability})
+
+
 def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
-                 skip_bad: bool = False, progress: bool = True) -> RunResult:
+                 skip_bad: bool = False, progress: bool = True, codebook: str | Path | None = None) -> RunResult:
     """Run the main job and write ``OUT/tables``.
 
     Parameters
@@ -114,6 +205,8 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     skip_bad : bool
         Process the good documents and record each bad one in documents.csv. Without it, any
         problem stops the run before anything is written.
+    codebook : str or Path, optional
+        The codebook YAML (defaults to ``themes.codebook`` in the config).
     progress : bool
         Show progress bars.
 
@@ -122,7 +215,10 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     InputError
         Listing every problem found, when there are problems and ``skip_bad`` is False.
     """
+    from analysis.themes import load_codebook
+
     cfg = load_config(config)
+    book = load_codebook(codebook or cfg["themes"]["codebook"])
     out = Path(out)
     loaded = load_corpus(corpus)
     segments_by_doc, read_problems = ingest_corpus(loaded)
@@ -133,6 +229,8 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
         raise InputError(problems or [Problem(str(corpus), "no usable documents", fix="add documents")])
     result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems)})
+    measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
+    discover_clusters(result, cfg, book)
     write_run(result, cfg, out, Path(corpus))
     return result
 

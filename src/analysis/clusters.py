@@ -1,0 +1,180 @@
+"""Bottom-up themes: KMeans clusters and NMF topics of segments from TF-IDF of their lemmas.
+
+The number of clusters is chosen by the best silhouette (cosine) between ``k_min`` and
+``k_max`` unless the config fixes it; NMF uses as many topics as there are clusters unless set.
+Each cluster is described by its size, top terms, most representative segments and the codebook
+theme it overlaps most with; stability is the mean adjusted Rand index between the clustering
+with the config seed and four more seeds.
+
+Usage::
+
+    from analysis.clusters import cluster_segments
+    result = cluster_segments(segments, theme_matrix, cfg)
+    result.table, result.labels
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+SILHOUETTE_SAMPLE = 3000  # segments used for the silhouette at scale (seeded sample)
+N_REPRESENTATIVE = 3
+
+
+@dataclass
+class ClusterResult:
+    """Cluster and topic assignments of every segment, their description and the choice made."""
+
+    labels: np.ndarray  # KMeans cluster per segment (-1 for a segment without content lemmas)
+    topics: np.ndarray  # NMF topic per segment (-1 likewise)
+    table: pd.DataFrame
+    k: int
+    k_criterion: str
+    silhouettes: dict[int, float]
+    stability: dict[str, float]
+
+
+def tfidf_matrix(lemmas: pd.Series, min_df: int):
+    """TF-IDF of space-joined lemmas (L2-normalised rows, so Euclidean KMeans is cosine)."""
+    n_docs = int((lemmas.str.len() > 0).sum())
+    vectorizer = TfidfVectorizer(token_pattern=r"[^ ]+", min_df=min(min_df, max(1, n_docs)), sublinear_tf=True)
+    return vectorizer, vectorizer.fit_transform(lemmas.fillna(""))
+
+
+def _kmeans(X, k: int, seed: int) -> np.ndarray:
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(X)
+
+
+def choose_k(X, k_min: int, k_max: int, seed: int) -> tuple[int, dict[int, float]]:
+    """Return the k with the best silhouette (cosine) and every k's silhouette."""
+    n = X.shape[0]
+    candidates = [k for k in range(max(2, k_min), min(k_max, n - 1) + 1)]
+    if not candidates:
+        return max(1, min(k_min, n)), {}
+    sample = min(SILHOUETTE_SAMPLE, n)
+    scores = {}
+    for k in candidates:
+        labels = _kmeans(X, k, seed)
+        if len(np.unique(labels)) < 2:
+            continue
+        scores[k] = round(float(silhouette_score(X, labels, metric="cosine", sample_size=sample, random_state=seed)), 4)
+    if not scores:
+        return candidates[0], {}
+    best = max(scores, key=lambda k: (scores[k], -k))
+    return best, scores
+
+
+def _top_terms(weights: np.ndarray, names: np.ndarray, n: int) -> str:
+    top = np.argsort(-weights, kind="stable")[:n]
+    return ", ".join(names[i] for i in top if weights[i] > 0)
+
+
+def _theme_overlap(member: np.ndarray, themes: pd.DataFrame) -> tuple[str, float, float]:
+    """The theme most present in the cluster: (key, share of cluster segments with it, Jaccard)."""
+    if themes.empty or member.sum() == 0:
+        return "", 0.0, 0.0
+    in_cluster = themes.to_numpy()[member]
+    shares = in_cluster.mean(axis=0)
+    totals = themes.to_numpy().sum(axis=0)
+    j = int(np.argmax(shares))
+    if shares[j] == 0:
+        return "", 0.0, 0.0
+    inter = in_cluster[:, j].sum()
+    jaccard = inter / (member.sum() + totals[j] - inter)
+    return themes.columns[j], round(float(shares[j]), 4), round(float(jaccard), 4)
+
+
+def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) -> ClusterResult:
+    """Cluster segments bottom-up and describe the clusters.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        segment_id, text, lemmas.
+    themes : DataFrame
+        0/1 theme assignments, one column per theme key, aligned with ``segments``.
+    cfg : dict
+        Settings (``clusters`` section and ``seed``).
+
+    Returns
+    -------
+    ClusterResult
+    """
+    c, seed = cfg["clusters"], cfg["seed"]
+    lemmas = segments["lemmas"].fillna("").astype(str)
+    has_words = (lemmas.str.len() > 0).to_numpy()
+    labels = np.full(len(segments), -1)
+    topics = np.full(len(segments), -1)
+    empty = pd.DataFrame(columns=["method", "cluster", "size", "top_terms", "representative_ids",
+                                  "representative_text", "top_theme", "theme_share", "theme_jaccard",
+                                  "stability_ari"])
+    if has_words.sum() < 3:
+        return ClusterResult(labels, topics, empty, 0, "too few segments", {}, {})
+    vectorizer, X = tfidf_matrix(lemmas[has_words], c["min_df"])
+    if X.shape[1] == 0:
+        return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
+    names = vectorizer.get_feature_names_out()
+    if c["n_clusters"] == "auto":
+        k, silhouettes = choose_k(X, c["k_min"], c["k_max"], seed)
+        criterion = f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}"
+    else:
+        k, silhouettes, criterion = min(int(c["n_clusters"]), X.shape[0]), {}, "fixed in config"
+    n_topics = k if c["n_topics"] == "auto" else min(int(c["n_topics"]), X.shape[0], X.shape[1])
+
+    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
+    labels[has_words] = km.labels_
+    nmf = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=500)
+    W = nmf.fit_transform(X)
+    topic_of = np.where(W.max(axis=1) > 0, W.argmax(axis=1), -1)
+    topics[has_words] = topic_of
+
+    seeds = [seed + i for i in range(1, max(1, c["stability_seeds"]))]
+    ari_km = [adjusted_rand_score(km.labels_, _kmeans(X, k, s)) for s in seeds]
+    ari_nmf = []
+    for s in seeds:
+        W2 = NMF(n_components=n_topics, init="random", random_state=s, max_iter=500).fit_transform(X)
+        ari_nmf.append(adjusted_rand_score(topic_of, np.where(W2.max(axis=1) > 0, W2.argmax(axis=1), -1)))
+    stability = {"kmeans": round(float(np.mean(ari_km)), 4) if ari_km else 1.0,
+                 "nmf": round(float(np.mean(ari_nmf)), 4) if ari_nmf else 1.0}
+
+    ids = segments["segment_id"].to_numpy()[has_words]
+    texts = segments["text"].to_numpy()[has_words]
+    theme_part = themes.loc[has_words].reset_index(drop=True) if not themes.empty else themes
+    rows = []
+    centers = km.cluster_centers_
+    dense_sim = X @ centers.T  # cosine similarity to each centre (rows are unit length)
+    dense_sim = np.asarray(dense_sim)
+    for j in range(k):
+        member = km.labels_ == j
+        order = np.flatnonzero(member)[np.argsort(-dense_sim[member, j], kind="stable")][:N_REPRESENTATIVE]
+        theme, share, jac = _theme_overlap(member, theme_part)
+        rows.append({"method": "kmeans", "cluster": j, "size": int(member.sum()),
+                     "top_terms": _top_terms(centers[j], names, c["top_terms"]),
+                     "representative_ids": " ".join(ids[order]),
+                     "representative_text": _snippet(texts[order[0]]) if len(order) else "",
+                     "top_theme": theme, "theme_share": share, "theme_jaccard": jac,
+                     "stability_ari": stability["kmeans"]})
+    for j in range(n_topics):
+        member = topic_of == j
+        order = np.argsort(-W[:, j], kind="stable")[:N_REPRESENTATIVE]
+        order = [i for i in order if W[i, j] > 0]
+        theme, share, jac = _theme_overlap(member, theme_part)
+        rows.append({"method": "nmf", "cluster": j, "size": int(member.sum()),
+                     "top_terms": _top_terms(nmf.components_[j], names, c["top_terms"]),
+                     "representative_ids": " ".join(ids[order]),
+                     "representative_text": _snippet(texts[order[0]]) if order else "",
+                     "top_theme": theme, "theme_share": share, "theme_jaccard": jac,
+                     "stability_ari": stability["nmf"]})
+    return ClusterResult(labels, topics, pd.DataFrame(rows), k, criterion, silhouettes, stability)
+
+
+def _snippet(text: str, n: int = 200) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= n else flat[: n - 1].rstrip() + "…"

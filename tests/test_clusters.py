@@ -1,0 +1,61 @@
+"""Bottom-up clustering: choice of k, description of clusters, stability, determinism."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.clusters import cluster_segments
+from analysis.config import load_config
+
+TOPICS = {
+    "bolig": "bolig akutbolig herberg hjemløshed husleje lejlighed",
+    "job": "job fleksjob løntilskud arbejdsmarked uddannelse praktik",
+    "sundhed": "psykiatri misbrug læge sygeplejerske behandling tandpleje",
+}
+
+
+def _segments(n_per=10, seed=0):
+    rng = np.random.default_rng(seed)
+    rows, themes = [], []
+    for name, words in TOPICS.items():
+        vocab = words.split()
+        for i in range(n_per):
+            lemmas = " ".join(rng.choice(vocab, size=6)) + " plan"
+            rows.append({"segment_id": f"{name}:{i:03d}", "text": f"Tekst om {name} {i}", "lemmas": lemmas})
+            themes.append({"bolig": int(name == "bolig"), "beskaeftigelse": int(name == "job"),
+                           "sundhed": int(name == "sundhed")})
+    rows.append({"segment_id": "tom:001", "text": "1. 2. 3.", "lemmas": ""})
+    themes.append({"bolig": 0, "beskaeftigelse": 0, "sundhed": 0})
+    return pd.DataFrame(rows), pd.DataFrame(themes)
+
+
+@pytest.fixture
+def cfg():
+    return load_config(None)
+
+
+def test_three_planted_topics_are_found_and_named(cfg):
+    segments, themes = _segments()
+    result = cluster_segments(segments, themes, cfg)
+    assert result.k == 3 and result.k_criterion.startswith("best cosine silhouette")
+    assert result.labels[-1] == -1  # a segment without content words is not clustered
+    km = result.table[result.table["method"] == "kmeans"]
+    assert sorted(km["size"]) == [10, 10, 10]
+    assert sorted(km["top_theme"]) == ["beskaeftigelse", "bolig", "sundhed"]
+    assert (km["theme_share"] == 1.0).all() and (km["theme_jaccard"] == 1.0).all()
+    bolig = km[km["top_theme"] == "bolig"].iloc[0]
+    assert set(bolig["top_terms"].split(", ")[:3]) <= set(TOPICS["bolig"].split())
+    assert all(i.startswith("bolig:") for i in bolig["representative_ids"].split())
+    assert result.stability["kmeans"] == 1.0
+    assert set(result.table["method"]) == {"kmeans", "nmf"}
+
+
+def test_fixed_k_and_determinism(cfg):
+    segments, themes = _segments(seed=1)
+    cfg = {**cfg, "clusters": {**cfg["clusters"], "n_clusters": 4, "n_topics": 2}}
+    a = cluster_segments(segments, themes, cfg)
+    b = cluster_segments(segments, themes, cfg)
+    assert a.k == 4 and a.k_criterion == "fixed in config"
+    assert (a.table["method"] == "nmf").sum() == 2
+    assert (a.labels == b.labels).all() and a.table.equals(b.table)
+    assert -1 <= a.stability["nmf"] <= 1
