@@ -7,8 +7,8 @@ import pytest
 from analysis.classify import LexiconClassifier, ThemeClassifier
 from analysis.config import load_config
 from analysis.errors import InputError
-from analysis.validation import (agreement, cached_training, cross_validate, grouped_folds, load_annotations,
-                                 match_annotations)
+from analysis.cache import cached
+from analysis.validation import agreement, cross_validate, grouped_folds, load_annotations, match_annotations
 
 
 def test_agreement_on_a_hand_made_example():
@@ -111,7 +111,7 @@ def test_model_cache_builds_once(tmp_path):
         calls.append(1)
         return {"value": 42}
 
-    assert cached_training(tmp_path, "k1", build) == ({"value": 42}, False)
-    assert cached_training(tmp_path, "k1", build) == ({"value": 42}, True)
-    assert cached_training(tmp_path, "k2", build) == ({"value": 42}, False)
+    assert cached(tmp_path, "k1", build) == ({"value": 42}, False)
+    assert cached(tmp_path, "k1", build) == ({"value": 42}, True)
+    assert cached(tmp_path, "k2", build) == ({"value": 42}, False)
     assert len(calls) == 2

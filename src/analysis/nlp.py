@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import spacy
 from spacy.language import Language
@@ -64,10 +65,10 @@ def lemmatize_word(word: str, table=None) -> str:
 
 @Language.factory("da_lookup_lemmatizer")
 def _make_lemmatizer(nlp: Language, name: str):
-    table = _lemma_table()
     cache: dict[str, str] = {}
 
     def lemmatize(doc: Doc) -> Doc:
+        table = _lemma_table()  # loaded on first use: a run served from the cache never needs it
         for token in doc:
             text = token.text
             lemma = cache.get(text)
@@ -142,7 +143,7 @@ def parse_documents(
     cache: Path | str | None,
     progress: bool = True,
 ) -> tuple[dict[str, list[Doc]], dict[str, int]]:
-    """Parse each document's segment texts, reusing the cache.
+    """Parse each document's segment texts, reusing the DocBin cache.
 
     Parameters
     ----------
@@ -162,12 +163,8 @@ def parse_documents(
     stats : dict
         ``parsed`` and ``cached`` document counts.
     """
-    from tqdm.auto import tqdm
-
     nlp, info = build_pipeline(cfg)
-    cache_dir = Path(cache) / "nlp" if cache is not None else None
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = _cache_folder(cache)
     docs: dict[str, list[Doc]] = {}
     todo: list[str] = []
     for doc_id, texts in texts_by_doc.items():
@@ -179,23 +176,88 @@ def parse_documents(
             except Exception:  # noqa: BLE001 - a damaged cache file is re-parsed
                 path.unlink(missing_ok=True)
         todo.append(doc_id)
-    n_segments = sum(len(texts_by_doc[d]) for d in todo)
-    stream = ((t, d) for d in todo for t in texts_by_doc[d])
+    docs.update(_parse(nlp, info, {d: texts_by_doc[d] for d in todo}, cfg, cache_dir, progress))
+    return {d: docs[d] for d in texts_by_doc}, {"parsed": len(todo), "cached": len(texts_by_doc) - len(todo)}
+
+
+def _cache_folder(cache: Path | str | None) -> Path | None:
+    if cache is None:
+        return None
+    folder = Path(cache) / "nlp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _parse(nlp: Language, info: PipelineInfo, texts_by_doc: dict[str, list[str]], cfg: dict,
+           cache_dir: Path | None, progress: bool) -> dict[str, list[Doc]]:
+    """Run the pipeline over documents (batched), storing each as a DocBin in the cache."""
+    from tqdm.auto import tqdm
+
+    n_segments = sum(len(t) for t in texts_by_doc.values())
+    stream = ((t, d) for d, texts in texts_by_doc.items() for t in texts)
     bar = tqdm(total=n_segments, desc="parsing", unit="seg", disable=not progress or n_segments < 500)
-    parsed: dict[str, list[Doc]] = {d: [] for d in todo}
+    parsed: dict[str, list[Doc]] = {d: [] for d in texts_by_doc}
     for doc, doc_id in nlp.pipe(stream, as_tuples=True, batch_size=cfg["nlp"]["batch_size"],
                                 n_process=cfg["nlp"]["n_process"]):
         parsed[doc_id].append(doc)
         bar.update(1)
     bar.close()
-    for doc_id in todo:
-        docs[doc_id] = parsed[doc_id]
-        if cache_dir is not None:
+    if cache_dir is not None:
+        for doc_id, doc_list in parsed.items():
             path = cache_dir / f"{_doc_key(info, texts_by_doc[doc_id])}.spacy"
             tmp = path.with_suffix(".tmp")
-            DocBin(attrs=["ORTH", "LEMMA", "SPACY", "POS", "TAG", "MORPH", "SENT_START"], docs=parsed[doc_id]).to_disk(tmp)
+            DocBin(attrs=["ORTH", "LEMMA", "SPACY", "POS", "TAG", "MORPH", "SENT_START"], docs=doc_list).to_disk(tmp)
             tmp.replace(path)
-    return {d: docs[d] for d in texts_by_doc}, {"parsed": len(todo), "cached": len(texts_by_doc) - len(todo)}
+    return parsed
+
+
+def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, list[str]], cfg: dict,
+                      cache: Path | str | None, progress: bool = True) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Return the token table of all documents, parsing only what the cache does not hold.
+
+    Each document's token table is cached as Parquet next to its DocBin, under the same key
+    (segment texts, pipeline, stop words), so a re-run reads tables instead of rebuilding them.
+
+    Returns
+    -------
+    tokens : DataFrame
+        See :func:`token_table`.
+    stats : dict
+        ``parsed`` and ``cached`` document counts, and ``tokens_key``, a hash of what the token
+        table depends on (for downstream caches).
+    """
+    nlp, info = build_pipeline(cfg)
+    stops = stop_words(cfg)
+    cache_dir = _cache_folder(cache)
+    frames: dict[str, pd.DataFrame] = {}
+    todo: list[str] = []
+    for doc_id, texts in texts_by_doc.items():
+        path = cache_dir / f"{_doc_key(info, texts)}.tokens.parquet" if cache_dir else None
+        if path is not None and path.exists():
+            try:
+                table = pd.read_parquet(path)
+                ids = np.asarray(ids_by_doc[doc_id], dtype=object)
+                frames[doc_id] = table.assign(segment_id=ids[table.pop("segment").to_numpy()])
+                continue
+            except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
+                path.unlink(missing_ok=True)
+        todo.append(doc_id)
+    parsed = _parse(nlp, info, {d: texts_by_doc[d] for d in todo}, cfg, cache_dir, progress)
+    for doc_id in todo:
+        table = token_table({doc_id: parsed[doc_id]}, {doc_id: ids_by_doc[doc_id]}, stops)
+        frames[doc_id] = table
+        if cache_dir is not None:
+            position = {s: i for i, s in enumerate(ids_by_doc[doc_id])}
+            path = cache_dir / f"{_doc_key(info, texts_by_doc[doc_id])}.tokens.parquet"
+            tmp = path.with_suffix(".tmp")
+            table.drop(columns="segment_id").assign(segment=table["segment_id"].map(position).astype("int32")) \
+                .to_parquet(tmp, index=False)
+            tmp.replace(path)
+    columns = ["segment_id", "i", "start", "end", "text", "lower", "lemma", "content"]
+    tokens = pd.concat([frames[d][columns] for d in texts_by_doc], ignore_index=True) if frames else \
+        pd.DataFrame(columns=columns)
+    key = hashlib.sha256("|".join(_doc_key(info, texts_by_doc[d]) for d in texts_by_doc).encode()).hexdigest()
+    return tokens, {"parsed": len(todo), "cached": len(texts_by_doc) - len(todo), "tokens_key": key[:20]}
 
 
 def is_word(text: str) -> bool:
@@ -210,26 +272,21 @@ def token_table(docs: dict[str, list[Doc]], segment_ids: dict[str, list[str]], s
     two letters (abbreviations such as "bl.a." and numbers are out), not a stop word by form or lemma.
     """
     stops = frozenset(stops)
-    rows: dict[str, list] = {k: [] for k in ("segment_id", "i", "start", "end", "text", "lower", "lemma", "content")}
+    rows: dict[str, list] = {k: [] for k in ("segment_id", "i", "start", "end", "text", "lower", "lemma")}
     for doc_id, doc_list in docs.items():
         for seg_id, doc in zip(segment_ids[doc_id], doc_list):
-            i = 0
-            for token in doc:
-                text = token.text
-                if not is_word(text):
-                    continue
-                lower = text.lower()
-                lemma = token.lemma_.lower() or lower
-                rows["segment_id"].append(seg_id)
-                rows["i"].append(i)
-                rows["start"].append(token.idx)
-                rows["end"].append(token.idx + len(text))
-                rows["text"].append(text)
-                rows["lower"].append(lower)
-                rows["lemma"].append(lemma)
-                rows["content"].append(bool(_CONTENT.match(lemma)) and lower not in stops and lemma not in stops)
-                i += 1
+            words = [(t.text, t.idx, t.lemma_) for t in doc if _WORD.search(t.text)]
+            rows["segment_id"].extend([seg_id] * len(words))
+            rows["i"].extend(range(len(words)))
+            rows["start"].extend(w[1] for w in words)
+            rows["end"].extend(w[1] + len(w[0]) for w in words)
+            rows["text"].extend(w[0] for w in words)
+            rows["lower"].extend(w[0].lower() for w in words)
+            rows["lemma"].extend((w[2].lower() or w[0].lower()) for w in words)
     table = pd.DataFrame(rows)
+    lemma, lower = table["lemma"], table["lower"]
+    content = lemma.str.match(_CONTENT.pattern) & ~lower.isin(stops) & ~lemma.isin(stops)
+    table["content"] = content.astype(bool)
     table["i"] = table["i"].astype("int32")
     table["start"] = table["start"].astype("int32")
     table["end"] = table["end"].astype("int32")

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import nlp
-from analysis.config import load_config
+from analysis.cache import cached, hash_frame
+from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
 from analysis.errors import InputError, Problem
 from analysis.ingest import read_document
@@ -73,8 +74,7 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
     """Run the NLP over the segments and assemble the documents, segments and tokens tables."""
     texts = {d: [s.text for s in segs] for d, segs in segments_by_doc.items()}
     ids = {d: [s.segment_id for s in segs] for d, segs in segments_by_doc.items()}
-    docs, stats = nlp.parse_documents(texts, cfg, cache_dir(out), progress=progress)
-    tokens = nlp.token_table(docs, ids, nlp.stop_words(cfg))
+    tokens, stats = nlp.analyse_documents(texts, ids, cfg, cache_dir(out), progress=progress)
 
     meta = corpus.documents.set_index("doc_id")
     seg_rows = [
@@ -115,7 +115,11 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
 
     keys, core = codebook.keys, codebook.core_keys
     segments = result.segments
-    scores, matches, excluded = score_themes(segments, result.tokens, codebook, cfg["themes"]["lexicon_threshold"])
+    threshold = cfg["themes"]["lexicon_threshold"]
+    lex_key = hashlib.sha256("|".join([result.stats.get("tokens_key", ""), codebook.fingerprint, str(threshold),
+                                       hash_frame(segments[["segment_id", "section"]])]).encode()).hexdigest()[:20]
+    (scores, matches, excluded), _ = cached(cache / "lexicon" if cache and "tokens_key" in result.stats else None,
+                                            lex_key, lambda: score_themes(segments, result.tokens, codebook, threshold))
     text_matches = matches[matches["where"] == "text"]
     terms = (text_matches["theme"] + ":" + text_matches["term"].str.replace(" ", "_")).groupby(
         text_matches["segment_id"]).agg(" ".join)
@@ -142,7 +146,7 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
                 final = val.make_methods(keys, cfg)[cv.chosen].fit(X, Y)
                 return {"cv_table": cv.table, "chosen": cv.chosen, "model": final}
 
-            trained, from_cache = val.cached_training(cache, key, train)
+            trained, from_cache = cached(cache / "models" if cache else None, key, train)
             stats["model_from_cache"] = from_cache
             validation_table = trained["cv_table"]
             double = corpus / "annotations_coders.csv"
@@ -178,13 +182,16 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
                          "codebook_fingerprint": codebook.fingerprint, **stats})
 
 
-def discover_clusters(result: RunResult, cfg: dict, codebook) -> None:
+def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
     """Add KMeans ``cluster`` and NMF ``topic`` columns and the clusters table."""
     from analysis.clusters import cluster_segments
 
     segments = result.segments
     themes = segments[[f"theme_{k}" for k in codebook.keys]].rename(columns=lambda c: c[len("theme_"):])
-    found = cluster_segments(segments, themes.reset_index(drop=True), cfg)
+    inputs = pd.concat([segments[["segment_id", "lemmas"]], themes], axis=1).reset_index(drop=True)
+    key = hashlib.sha256((hash_frame(inputs) + fingerprint({"c": cfg["clusters"], "s": cfg["seed"]})).encode())
+    found, _ = cached(cache / "clusters" if cache else None, key.hexdigest()[:20],
+                      lambda: cluster_segments(segments, themes.reset_index(drop=True), cfg))
     segments["cluster"] = found.labels
     segments["topic"] = found.topics
     result.extra["clusters"] = found.table
@@ -230,7 +237,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems)})
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
-    discover_clusters(result, cfg, book)
+    discover_clusters(result, cfg, book, cache_dir(out))
     write_run(result, cfg, out, Path(corpus))
     return result
 

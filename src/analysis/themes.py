@@ -63,6 +63,7 @@ class Exclusion:
     name: str
     regex: re.Pattern
     themes: tuple[str, ...] | None
+    requires: tuple[str, ...] = ()  # literal words one of which the text must contain (a speed hint)
 
 
 @dataclass
@@ -241,7 +242,12 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
             missing = [t for t in targets if t not in themes]
             if missing:
                 bad(f"{where}: unknown theme(s) {', '.join(missing)}")
-        exclusions.append(Exclusion(name, compiled, tuple(targets) if targets else None))
+        requires = spec.get("requires") or []
+        if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
+            bad(f"{where}: 'requires' must be a list of words")
+            requires = []
+        exclusions.append(Exclusion(name, compiled, tuple(targets) if targets else None,
+                                    tuple(r.lower() for r in requires)))
     if problems:
         raise ConfigError(problems)
     fingerprint = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()[:16]
@@ -343,7 +349,9 @@ def exclusion_spans(texts: pd.Series, codebook: Codebook) -> dict[str, list[tupl
     """Return, per segment id (the Series index), the character spans caught by exclusions."""
     spans: dict[str, list] = {}
     for seg_id, text in texts.items():
+        lower = text.lower()
         found = [(m.start(), m.end(), ex.name, ex.themes) for ex in codebook.exclusions
+                 if not ex.requires or any(r in lower for r in ex.requires)
                  for m in ex.regex.finditer(text) if m.end() > m.start()]
         if found:
             spans[seg_id] = found
@@ -454,7 +462,9 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
     """
     texts = segments.set_index("segment_id")["text"]
     found = find_matches(tokens, codebook)
-    counted, excluded = apply_exclusions(found, exclusion_spans(texts, codebook))
+    # Exclusions only matter where something matched.
+    with_matches = texts[texts.index.isin(found["segment_id"].unique())]
+    counted, excluded = apply_exclusions(found, exclusion_spans(with_matches, codebook))
     counted = _resolve_overlaps(counted).assign(where="text")
     heads = section_tokens(segments)
     in_section = _resolve_overlaps(find_matches(heads, codebook)).assign(where="section")

@@ -16,7 +16,6 @@ Usage::
 from __future__ import annotations
 
 import hashlib
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import GroupKFold
 
+from analysis.cache import hash_frame
 from analysis.classify import LexiconClassifier, ThemeClassifier
 from analysis.errors import InputError, Problem
 
@@ -209,7 +209,7 @@ def intercoder_table(double: pd.DataFrame, keys: list[str], core: list[str]) -> 
     return table
 
 
-# --------------------------------------------------------------------------- model cache
+# --------------------------------------------------------------------------- model cache key
 
 
 def training_key(X: pd.DataFrame, Y: np.ndarray, groups: np.ndarray, codebook_fp: str, cfg: dict) -> str:
@@ -218,26 +218,7 @@ def training_key(X: pd.DataFrame, Y: np.ndarray, groups: np.ndarray, codebook_fp
     h.update(codebook_fp.encode())
     h.update(repr(sorted(cfg["themes"].items())).encode())
     h.update(str(cfg["seed"]).encode())
-    h.update(pd.util.hash_pandas_object(X.reset_index(drop=True), index=False).to_numpy().tobytes())
+    h.update(hash_frame(X).encode())
     h.update(np.ascontiguousarray(Y).tobytes())
     h.update("|".join(map(str, groups)).encode())
     return h.hexdigest()[:20]
-
-
-def cached_training(cache: Path | None, key: str, build):
-    """Return ``build()`` from the model cache, building and storing it when absent."""
-    path = cache / "models" / f"{key}.pkl" if cache is not None else None
-    if path is not None and path.exists():
-        try:
-            with open(path, "rb") as f:
-                return pickle.load(f), True
-        except Exception:  # noqa: BLE001 - a damaged or incompatible cache entry is rebuilt
-            path.unlink(missing_ok=True)
-    value = build()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(value, f)
-        tmp.replace(path)
-    return value, False

@@ -1,0 +1,45 @@
+"""A small on-disk cache for fitted results (models, clusterings), keyed by what they depend on.
+
+Usage::
+
+    from analysis.cache import cached, hash_frame
+    value, hit = cached(out / "cache" / "models", key, build)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+
+import pandas as pd
+
+
+def hash_frame(frame: pd.DataFrame) -> str:
+    """Return a stable hash of a DataFrame's values and column names."""
+    h = hashlib.sha256("|".join(map(str, frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def cached(folder: Path | None, key: str, build):
+    """Return ``(build(), False)``, or ``(stored value, True)`` when the folder holds ``key``.
+
+    A damaged or unreadable entry is rebuilt; writes are atomic (temporary file, then rename).
+    ``folder=None`` disables the cache.
+    """
+    path = Path(folder) / f"{key}.pkl" if folder is not None else None
+    if path is not None and path.exists():
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f), True
+        except Exception:  # noqa: BLE001 - a damaged or incompatible entry is rebuilt
+            path.unlink(missing_ok=True)
+    value = build()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(value, f)
+        tmp.replace(path)
+    return value, False

@@ -1,0 +1,341 @@
+"""Statistics across municipalities: theme profiles with bootstrap intervals, differences,
+similarity, distinctive words, top terms per theme, co-occurrence and passages in context.
+
+The unit of comparison is a municipality's documents of one type ("Gentofte · forslag"): a
+politik and a forslag are never pooled, and differences are flagged as comparable only
+between units of the same document type. ``doc_types`` selects document types.
+
+Usage::
+
+    from analysis import compare
+    profiles = compare.theme_profiles(segments, keys, n_boot=1000, seed=1)
+    diffs = compare.theme_differences(segments, keys, seed=1)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import linkage
+from scipy.spatial.distance import squareform
+from scipy.stats import chi2
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+UNIT_SEPARATOR = " · "
+
+
+def filter_doc_types(segments: pd.DataFrame, doc_types: list[str] | None) -> pd.DataFrame:
+    """Keep the segments of the given document types (all when empty or None)."""
+    if not doc_types:
+        return segments
+    return segments[segments["doc_type"].isin(doc_types)]
+
+
+def add_unit(segments: pd.DataFrame, by: str = "municipality") -> pd.DataFrame:
+    """Add the comparison unit: ``municipality · doc_type`` (or ``doc_id`` for documents)."""
+    if by == "doc_id":
+        return segments.assign(unit=segments["doc_id"])
+    return segments.assign(unit=segments["municipality"] + UNIT_SEPARATOR + segments["doc_type"])
+
+
+def _bootstrap_counts(theme: np.ndarray, tokens: np.ndarray, docs: np.ndarray, n_boot: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Resample segments within each document; return per replicate the theme segment counts,
+    the theme token counts (n_boot x n_themes) and the token totals (n_boot)."""
+    seg_counts = np.zeros((n_boot, theme.shape[1]))
+    tok_counts = np.zeros((n_boot, theme.shape[1]))
+    tok_total = np.zeros(n_boot)
+    for doc in np.unique(docs):
+        rows = np.flatnonzero(docs == doc)
+        pick = rows[rng.integers(0, len(rows), size=(n_boot, len(rows)))]
+        seg_counts += theme[pick].sum(axis=1)
+        tok_counts += (theme[pick] * tokens[pick][..., None]).sum(axis=1)
+        tok_total += tokens[pick].sum(axis=1)
+    return seg_counts, tok_counts, tok_total
+
+
+def _replicates(segments: pd.DataFrame, keys: list[str], n_boot: int, seed: int) -> dict:
+    """Per unit: observed shares and bootstrap replicate shares (segments and tokens)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for unit, part in segments.groupby("unit", sort=True):
+        theme = part[[f"theme_{k}" for k in keys]].to_numpy(dtype=float)
+        tokens = part["n_tokens"].to_numpy(dtype=float)
+        docs = part["doc_id"].to_numpy()
+        seg, tok, total = _bootstrap_counts(theme, tokens, docs, n_boot, rng)
+        out[unit] = {
+            "share_segments": theme.mean(axis=0),
+            "share_tokens": (theme * tokens[:, None]).sum(axis=0) / max(tokens.sum(), 1.0),
+            "boot_segments": seg / len(part),
+            "boot_tokens": tok / np.maximum(total, 1.0)[:, None],
+            "n_segments": len(part),
+            "n_tokens": int(tokens.sum()),
+            "n_documents": part["doc_id"].nunique(),
+            "municipality": part["municipality"].iat[0],
+            "doc_type": part["doc_type"].iat[0],
+        }
+    return out
+
+
+def theme_profiles(segments: pd.DataFrame, keys: list[str], by: str = "municipality", doc_types=None,
+                   n_boot: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Share of segments and of tokens coded with each theme, per unit, with bootstrap intervals.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        The segments table with ``theme_<key>`` columns.
+    keys : list of str
+        Theme keys.
+    by : {"municipality", "doc_id"}
+        Unit: a municipality's documents of one type, or one document.
+    doc_types : list of str, optional
+        Keep only these document types.
+    n_boot, confidence, seed
+        Bootstrap replicates (segments resampled within documents), interval level, seed.
+
+    Returns
+    -------
+    DataFrame
+        unit, municipality, doc_type, theme, share_segments (and its ci_low/ci_high),
+        share_tokens (and its ci), n_segments, n_tokens, n_documents; one row per unit and theme.
+    """
+    data = add_unit(filter_doc_types(segments, doc_types), by)
+    alpha = (1 - confidence) / 2
+    rows = []
+    for unit, r in _replicates(data, keys, n_boot, seed).items():
+        seg_lo, seg_hi = np.quantile(r["boot_segments"], [alpha, 1 - alpha], axis=0)
+        tok_lo, tok_hi = np.quantile(r["boot_tokens"], [alpha, 1 - alpha], axis=0)
+        for j, k in enumerate(keys):
+            rows.append({"unit": unit, "municipality": r["municipality"], "doc_type": r["doc_type"], "theme": k,
+                         "share_segments": r["share_segments"][j], "segments_ci_low": seg_lo[j],
+                         "segments_ci_high": seg_hi[j], "share_tokens": r["share_tokens"][j],
+                         "tokens_ci_low": tok_lo[j], "tokens_ci_high": tok_hi[j], "n_segments": r["n_segments"],
+                         "n_tokens": r["n_tokens"], "n_documents": r["n_documents"]})
+    table = pd.DataFrame(rows)
+    num = [c for c in table.columns if c.startswith(("share_", "segments_ci", "tokens_ci"))]
+    table[num] = table[num].round(4)
+    return table
+
+
+def theme_differences(segments: pd.DataFrame, keys: list[str], doc_types=None, n_boot: int = 1000,
+                      confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Pairwise differences in the share of segments per theme, with bootstrap intervals.
+
+    ``supported`` is 1 when the interval of the difference excludes zero; ``same_doc_type`` says
+    whether the two units are documents of the same type (only then is the comparison like
+    with like).
+    """
+    data = add_unit(filter_doc_types(segments, doc_types))
+    reps = _replicates(data, keys, n_boot, seed)
+    alpha = (1 - confidence) / 2
+    rows = []
+    for a, b in combinations(sorted(reps), 2):
+        diff = reps[a]["boot_segments"] - reps[b]["boot_segments"]
+        lo, hi = np.quantile(diff, [alpha, 1 - alpha], axis=0)
+        for j, k in enumerate(keys):
+            observed = reps[a]["share_segments"][j] - reps[b]["share_segments"][j]
+            rows.append({"theme": k, "unit_a": a, "unit_b": b, "share_a": round(reps[a]["share_segments"][j], 4),
+                         "share_b": round(reps[b]["share_segments"][j], 4), "difference": round(observed, 4),
+                         "ci_low": round(lo[j], 4), "ci_high": round(hi[j], 4),
+                         "supported": int(lo[j] > 0 or hi[j] < 0),
+                         "same_doc_type": int(reps[a]["doc_type"] == reps[b]["doc_type"])})
+    return pd.DataFrame(rows, columns=["theme", "unit_a", "unit_b", "share_a", "share_b", "difference", "ci_low",
+                                       "ci_high", "supported", "same_doc_type"])
+
+
+def similarity(segments: pd.DataFrame, keys: list[str], doc_types=None) -> tuple[pd.DataFrame, dict]:
+    """Cosine similarity between units on theme profiles and on TF-IDF of lemmas.
+
+    Returns
+    -------
+    table : DataFrame
+        unit_a, unit_b, cosine_themes, cosine_words (every ordered pair, diagonal included).
+    linkages : dict
+        "themes" and "words": (labels, scipy linkage matrix, average linkage on cosine distance)
+        for a dendrogram; None when there are fewer than two units.
+    """
+    data = add_unit(filter_doc_types(segments, doc_types))
+    units = sorted(data["unit"].unique())
+    profile = data.groupby("unit")[[f"theme_{k}" for k in keys]].mean().reindex(units).to_numpy()
+    text = data.groupby("unit")["lemmas"].agg(lambda s: " ".join(s.fillna(""))).reindex(units)
+    tfidf = TfidfVectorizer(token_pattern=r"[^ ]+", sublinear_tf=True).fit_transform(text)
+    sims = {"themes": cosine_similarity(profile), "words": cosine_similarity(tfidf)}
+    rows = [{"unit_a": a, "unit_b": b, "cosine_themes": round(float(sims["themes"][i, j]), 4),
+             "cosine_words": round(float(sims["words"][i, j]), 4)}
+            for i, a in enumerate(units) for j, b in enumerate(units)]
+    linkages = {}
+    for name, sim in sims.items():
+        if len(units) < 2:
+            linkages[name] = None
+            continue
+        dist = np.clip(1 - sim, 0, None)
+        np.fill_diagonal(dist, 0)
+        linkages[name] = (units, linkage(squareform(dist, checks=False), method="average"))
+    return pd.DataFrame(rows), linkages
+
+
+def keyness(segments: pd.DataFrame, by: str = "municipality", doc_types=None, min_freq: int = 3,
+            top: int = 20) -> pd.DataFrame:
+    """Distinctive lemmas of each municipality against all the others.
+
+    Log-likelihood G2 (Dunning) with a 1-df chi-square p-value, and Hardie's Log Ratio as the
+    effect size (binary log of the ratio of relative frequencies; 0.5 added to zero counts).
+    Lemmas used fewer than ``min_freq`` times by the target are left out; the ``top`` lemmas
+    that are over-represented (by G2) are kept per municipality.
+
+    Returns
+    -------
+    DataFrame
+        municipality, lemma, freq, freq_rest, per_10k, per_10k_rest, g2, p_value, log_ratio, rank.
+    """
+    data = filter_doc_types(segments, doc_types)
+    text = data.groupby(by)["lemmas"].agg(lambda s: " ".join(s.fillna("")))
+    if len(text) < 2:
+        return pd.DataFrame(columns=[by, "lemma", "freq", "freq_rest", "per_10k", "per_10k_rest", "g2",
+                                     "p_value", "log_ratio", "rank"])
+    vec = CountVectorizer(token_pattern=r"[^ ]+", lowercase=False)
+    counts = vec.fit_transform(text).toarray().astype(float)
+    names = vec.get_feature_names_out()
+    totals = counts.sum(axis=1)
+    grand = counts.sum(axis=0)
+    out = []
+    for i, unit in enumerate(text.index):
+        a, b = counts[i], grand - counts[i]
+        n_a, n_b = totals[i], totals.sum() - totals[i]
+        expected_a = n_a * (a + b) / (n_a + n_b)
+        expected_b = n_b * (a + b) / (n_a + n_b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g2 = 2 * (np.where(a > 0, a * np.log(a / expected_a), 0) + np.where(b > 0, b * np.log(b / expected_b), 0))
+        log_ratio = np.log2(((np.where(a > 0, a, 0.5)) / n_a) / ((np.where(b > 0, b, 0.5)) / max(n_b, 1)))
+        keep = (a >= min_freq) & (a / n_a > b / max(n_b, 1))
+        idx = np.flatnonzero(keep)
+        idx = idx[np.lexsort((names[idx], -g2[idx]))][:top]
+        for rank, j in enumerate(idx, start=1):
+            out.append({by: unit, "lemma": names[j], "freq": int(a[j]), "freq_rest": int(b[j]),
+                        "per_10k": round(1e4 * a[j] / n_a, 2), "per_10k_rest": round(1e4 * b[j] / max(n_b, 1), 2),
+                        "g2": round(float(g2[j]), 3), "p_value": float(f"{chi2.sf(g2[j], 1):.3g}"),
+                        "log_ratio": round(float(log_ratio[j]), 3), "rank": rank})
+    return pd.DataFrame(out, columns=[by, "lemma", "freq", "freq_rest", "per_10k", "per_10k_rest", "g2", "p_value",
+                                      "log_ratio", "rank"])
+
+
+def theme_terms(segments: pd.DataFrame, matches: pd.DataFrame, keys: list[str], doc_types=None,
+                top: int = 10) -> pd.DataFrame:
+    """The codebook words that carry each theme in each municipality (in segments coded with it)."""
+    data = filter_doc_types(segments, doc_types)
+    rows = []
+    m = matches[(matches["where"] == "text") & matches["segment_id"].isin(data["segment_id"])]
+    m = m.merge(data[["segment_id", "municipality", *[f"theme_{k}" for k in keys]]], on="segment_id")
+    for k in keys:
+        part = m[(m["theme"] == k) & (m[f"theme_{k}"] == 1)]
+        counts = part.groupby(["municipality", "surface"])["count"].sum().reset_index()
+        for muni, group in counts.groupby("municipality", sort=True):
+            group = group.sort_values(["count", "surface"], ascending=[False, True]).head(top)
+            for rank, r in enumerate(group.itertuples(), start=1):
+                rows.append({"municipality": muni, "theme": k, "word": r.surface, "count": int(r.count), "rank": rank})
+    return pd.DataFrame(rows, columns=["municipality", "theme", "word", "count", "rank"])
+
+
+def cooccurrence(segments: pd.DataFrame, keys: list[str], doc_types=None) -> pd.DataFrame:
+    """How often themes appear together in a segment: counts, Jaccard index and lift."""
+    data = filter_doc_types(segments, doc_types)
+    X = data[[f"theme_{k}" for k in keys]].to_numpy(dtype=float)
+    n = max(len(X), 1)
+    both = X.T @ X
+    single = np.diag(both)
+    rows = []
+    for i, a in enumerate(keys):
+        for j, b in enumerate(keys):
+            union = single[i] + single[j] - both[i, j]
+            expected = single[i] * single[j] / n
+            rows.append({"theme_a": a, "theme_b": b, "segments": int(both[i, j]),
+                         "jaccard": round(both[i, j] / union, 4) if union else 0.0,
+                         "lift": round(both[i, j] / expected, 4) if expected else 0.0})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- passages in context
+
+
+def kwic(segments: pd.DataFrame, tokens: pd.DataFrame | None = None, term: str | None = None,
+         theme: str | None = None, occurrences: pd.DataFrame | None = None, municipality: str | None = None,
+         window: int = 60, limit: int | None = 200) -> pd.DataFrame:
+    """A concordance (keyword in context) of a word or of a theme's matched words.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        The segments table.
+    tokens : DataFrame, optional
+        The token table, needed for ``term`` (matched on word form or lemma, case-insensitive;
+        a trailing ``*`` matches any ending: ``bolig*``).
+    term : str, optional
+        The word to find.
+    theme : str, optional
+        A theme key: the codebook words counted for it (``occurrences`` needed), in segments
+        that carry the theme.
+    municipality : str, optional
+        Keep only this municipality.
+    window : int
+        Characters of context on each side.
+
+    Returns
+    -------
+    DataFrame
+        segment_id, doc_id, municipality, doc_type, year, section, left, match, right, theme.
+    """
+    segs = segments if municipality is None else segments[segments["municipality"] == municipality]
+    if term:
+        word = term.lower().strip()
+        if word.endswith("*"):
+            stem = word[:-1]
+            hit = tokens["lower"].str.startswith(stem) | tokens["lemma"].str.startswith(stem)
+        else:
+            hit = (tokens["lower"] == word) | (tokens["lemma"] == word)
+        spans = tokens.loc[hit & tokens["segment_id"].isin(segs["segment_id"]), ["segment_id", "start", "end"]]
+        spans = spans.assign(theme="")
+    elif theme:
+        coded = segs[segs.get(f"theme_{theme}", 0) == 1]["segment_id"]
+        spans = occurrences[(occurrences["theme"] == theme) & occurrences["segment_id"].isin(coded)]
+        spans = spans[["segment_id", "start", "end"]].assign(theme=theme)
+    else:
+        raise ValueError("give a term or a theme")
+    meta = segs.set_index("segment_id")
+    order = {s: i for i, s in enumerate(segments["segment_id"])}
+    spans = spans.assign(_o=spans["segment_id"].map(order)).sort_values(["_o", "start"], kind="stable")
+    if limit:
+        spans = spans.head(limit)
+    rows = []
+    for r in spans.itertuples(index=False):
+        text = meta.at[r.segment_id, "text"]
+        flat = lambda s: re.sub(r"\s+", " ", s)  # noqa: E731 - keep a concordance line on one line
+        rows.append({"segment_id": r.segment_id, "doc_id": meta.at[r.segment_id, "doc_id"],
+                     "municipality": meta.at[r.segment_id, "municipality"],
+                     "doc_type": meta.at[r.segment_id, "doc_type"], "year": meta.at[r.segment_id, "year"],
+                     "section": meta.at[r.segment_id, "section"],
+                     "left": flat(text[max(0, r.start - window):r.start]).lstrip(),
+                     "match": text[r.start:r.end], "right": flat(text[r.end:r.end + window]).rstrip(),
+                     "theme": r.theme})
+    return pd.DataFrame(rows, columns=["segment_id", "doc_id", "municipality", "doc_type", "year", "section",
+                                       "left", "match", "right", "theme"])
+
+
+def kwic_html(lines: pd.DataFrame) -> str:
+    """Render a concordance as an HTML table, every piece of corpus text escaped, the match in <mark>."""
+    if lines.empty:
+        return "<p><em>No passages found.</em></p>"
+    body = []
+    for r in lines.itertuples(index=False):
+        body.append(
+            "<tr><td class='kwic-id'>{sid}</td><td class='kwic-left' style='text-align:right'>{left}</td>"
+            "<td class='kwic-match'><mark>{match}</mark></td><td class='kwic-right'>{right}</td></tr>".format(
+                sid=html.escape(str(r.segment_id)), left=html.escape(r.left), match=html.escape(r.match),
+                right=html.escape(r.right)))
+    return ("<table class='kwic'><thead><tr><th>segment</th><th></th><th>match</th><th></th></tr></thead>"
+            "<tbody>" + "".join(body) + "</tbody></table>")
