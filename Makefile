@@ -11,7 +11,8 @@ OUT    ?= outputs
 .PHONY: help venv report run test test-fast lab lock bench clean-outputs fixtures
 
 help:
-	@echo "make report   build the environment and run the main job on the shipped corpus"
+	@echo "make report   build the environment, run the main job and the HTML reports on the shipped corpus"
+	@echo "make run      only the tables (python -m analysis run)"
 	@echo "make test     build the environment and run the test suite"
 	@echo "make lab      JupyterLab with the project's kernel"
 	@echo "make bench    timing of the pipeline on a synthetic large corpus"
@@ -29,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/python -m analysis run --corpus $(CORPUS) --out $(OUT)
+	$(BIN)/python -m analysis report --corpus $(CORPUS) --out $(OUT)
 
 run: $(STAMP)
 	$(BIN)/python -m analysis run --corpus $(CORPUS) --out $(OUT)

@@ -24,7 +24,9 @@ from analysis.paths import DEFAULT_CORPUS, DEFAULT_OUT
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Compare Danish municipal udsattepolitikker: corpus -> themes -> comparison -> reports.")
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_LOCKED = 3
 
 
 @app.callback()
@@ -127,6 +129,43 @@ def bench(
     from analysis.bench import run_benchmark
 
     run_benchmark(words, config, keep)
+
+
+@app.command()
+def report(
+    corpus: Path = CorpusOpt,
+    out: Path = OutOpt,
+    config: Optional[Path] = ConfigOpt,
+    codebook: Optional[Path] = CodebookOpt,
+    municipality: Optional[list[str]] = typer.Option(None, "--municipality", "-m",
+                                                     help="Make the profile of this municipality (repeatable; "
+                                                          "default: every municipality)."),
+    with_code: bool = typer.Option(False, "--with-code", help="Show the code cells in the HTML."),
+    notebooks: Optional[Path] = typer.Option(None, "--notebooks", help="Folder of notebooks to run.", hidden=True),
+    wait: float = typer.Option(0, "--wait", help="Seconds to wait for another report run to finish."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Less output."),
+) -> None:
+    """Execute the notebooks with papermill into self-contained HTML reports under OUT/reports/."""
+    from analysis.reports import ReportLocked, build_reports
+
+    try:
+        run = build_reports(corpus, out, config, codebook, municipality or None, with_code, notebooks, wait,
+                            progress=not quiet, echo=typer.echo)
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    except ReportLocked as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_LOCKED)
+    for nb in run.notebooks:
+        if nb.error:
+            typer.echo(f"error: notebook {nb.error}; the executed notebook is {nb.notebook}", err=True)
+    if not run.ok:
+        n = sum(1 for nb in run.notebooks if nb.error)
+        typer.echo(f"{n} notebook(s) failed; {Path(out) / 'reports' / 'latest'} still points at the last good run",
+                   err=True)
+        raise typer.Exit(EXIT_FAILED)
+    typer.echo(f"{len(run.notebooks)} reports written; open {run.index}")
 
 
 def main() -> None:

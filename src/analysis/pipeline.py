@@ -43,7 +43,8 @@ class RunResult:
     tokens: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # more tables: CSV, Parquet and a sheet in analysis.xlsx
+    parquet_only: dict = field(default_factory=dict)  # large working tables: Parquet only
 
 
 def corpus_fingerprint(corpus: Corpus) -> str:
@@ -118,8 +119,9 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     threshold = cfg["themes"]["lexicon_threshold"]
     lex_key = hashlib.sha256("|".join([result.stats.get("tokens_key", ""), codebook.fingerprint, str(threshold),
                                        hash_frame(segments[["segment_id", "section"]])]).encode()).hexdigest()[:20]
-    (scores, matches, excluded), _ = cached(cache / "lexicon" if cache and "tokens_key" in result.stats else None,
-                                            lex_key, lambda: score_themes(segments, result.tokens, codebook, threshold))
+    (scores, matches, excluded, occurrences), _ = cached(
+        cache / "lexicon" if cache and "tokens_key" in result.stats else None, lex_key,
+        lambda: score_themes(segments, result.tokens, codebook, threshold, occurrences=True))
     text_matches = matches[matches["where"] == "text"]
     terms = (text_matches["theme"] + ":" + text_matches["term"].str.replace(" ", "_")).groupby(
         text_matches["segment_id"]).agg(" ".join)
@@ -174,6 +176,7 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
             "lexicon_theme": scores[f"theme_{k}"], "score": segments[f"score_{k}"],
             "assigned": segments[f"theme_{k}"], "method": method}))
     result.extra["theme_matches"] = matches
+    result.parquet_only["theme_occurrences"] = occurrences
     result.extra["theme_exclusions"] = excluded
     result.extra["theme_scores"] = pd.concat(long, ignore_index=True)
     if validation_table is not None:
@@ -197,6 +200,24 @@ def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None
     result.extra["clusters"] = found.table
     result.stats.update({"clusters_k": found.k, "clusters_criterion": found.k_criterion,
                          "clusters_silhouettes": found.silhouettes, "clusters_stability_ari": found.stability})
+
+
+def compare_municipalities(result: RunResult, cfg: dict, codebook) -> None:
+    """Add the comparison tables: profiles with intervals, differences, similarity, keyness,
+    theme terms and co-occurrence (document types as ``compare.doc_types`` selects)."""
+    from analysis import compare
+
+    c, keys, seed = cfg["compare"], codebook.keys, cfg["seed"]
+    segs, types = result.segments, c["doc_types"] or None
+    boot = {"n_boot": c["n_bootstrap"], "confidence": c["confidence"], "seed": seed}
+    result.extra["theme_profiles"] = compare.theme_profiles(segs, keys, doc_types=types, **boot)
+    result.extra["theme_profiles_documents"] = compare.theme_profiles(segs, keys, by="doc_id", doc_types=types, **boot)
+    result.extra["theme_differences"] = compare.theme_differences(segs, keys, doc_types=types, **boot)
+    result.extra["similarity"], _ = compare.similarity(segs, keys, doc_types=types)
+    result.extra["keyness"] = compare.keyness(segs, doc_types=types, min_freq=c["keyness_min_freq"],
+                                              top=c["keyness_top"])
+    result.extra["theme_terms"] = compare.theme_terms(segs, result.extra["theme_matches"], keys, doc_types=types)
+    result.extra["cooccurrence"] = compare.cooccurrence(segs, keys, doc_types=types)
 
 
 def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
@@ -238,6 +259,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems)})
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
     discover_clusters(result, cfg, book, cache_dir(out))
+    compare_municipalities(result, cfg, book)
     write_run(result, cfg, out, Path(corpus))
     return result
 
@@ -254,13 +276,52 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         "n_segments": len(result.segments),
         "n_tokens": int(result.segments["n_tokens"].sum()),
         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
+        "config_fingerprint": fingerprint(cfg),
         **nlp.pipeline_description(cfg),
         **{k: v for k, v in result.stats.items() if k not in ("corpus_fingerprint",)},
     }
+    sheets = {"documents": result.documents, "segments": result.segments, **result.extra}
     with TableWriter(out) as tw:
-        tw.write("documents", result.documents)
-        tw.write("segments", result.segments)
-        tw.write("tokens", result.tokens, csv=False)
-        for name, table in result.extra.items():
+        for name, table in sheets.items():
             tw.write(name, table)
+        tw.write("tokens", result.tokens, csv=False)
+        for name, table in result.parquet_only.items():
+            tw.write(name, table, csv=False)
+        write_workbook(sheets, tw.stage_path("analysis.xlsx"))
         tw.write_text("run.json", json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Write every table to one Excel workbook, a sheet per table (for Excel, Stata and R users)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in tables.items():
+            clean = table.copy()
+            for col in clean.columns[clean.dtypes == object]:
+                clean[col] = clean[col].map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+            clean.to_excel(writer, sheet_name=name[:31], index=False)
+            writer.sheets[name[:31]].freeze_panes = "A2"
+
+
+def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
+                  codebook: str | Path | None = None, progress: bool = True) -> dict:
+    """Bring OUT/tables up to date for this corpus, config and codebook; return the run metadata.
+
+    The main job runs only when the tables are missing or were made from another corpus,
+    config or codebook (each run is cheap when the caches are warm).
+    """
+    from analysis.themes import load_codebook
+
+    meta_path = Path(out) / "tables" / "run.json"
+    cfg = load_config(config)
+    book = load_codebook(codebook or cfg["themes"]["codebook"])
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        loaded = load_corpus(corpus)
+        wanted = {"corpus_fingerprint": corpus_fingerprint(loaded), "codebook_fingerprint": book.fingerprint,
+                  "config_fingerprint": fingerprint(cfg)}
+        if all(meta.get(k) == v for k, v in wanted.items()):
+            return meta
+    run_pipeline(corpus, out, config, progress=progress, codebook=codebook)
+    return json.loads(meta_path.read_text(encoding="utf-8"))

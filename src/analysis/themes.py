@@ -436,8 +436,8 @@ def _item_scores(segments: pd.DataFrame, tokens: pd.DataFrame, matches: pd.DataF
     return pd.DataFrame(item, index=ev.index, columns=keys).groupby(level=0).max()
 
 
-def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codebook,
-                 threshold: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codebook, threshold: float = 0.5,
+                 occurrences: bool = False) -> tuple[pd.DataFrame, ...]:
     """Measure every theme in every segment with the lexicon.
 
     Parameters
@@ -459,6 +459,9 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
         The counted matches: segment_id, theme, term, surface, where ("text" or "section"), count.
     excluded : DataFrame
         The matches left out as passing mentions, with the exclusion rule that caught them.
+    occurrences : DataFrame, only with ``occurrences=True``
+        Every counted match in the text with its character offsets (segment_id, theme, term,
+        surface, start, end), for passages in context.
     """
     texts = segments.set_index("segment_id")["text"]
     found = find_matches(tokens, codebook)
@@ -501,7 +504,14 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
         return (table.sort_values(["_s", "_t", "term", "surface", *extra], kind="stable")
                 .drop(columns=["_s", "_t"]).reset_index(drop=True))
 
-    return scores, tidy(both, ["where"]), tidy(excluded, ["rule"])
+    tables = (scores, tidy(both, ["where"]), tidy(excluded, ["rule"]))
+    if not occurrences:
+        return tables
+    occ = counted[["segment_id", "theme", "term", "surface", "start", "end"]].copy()
+    occ["_s"] = occ["segment_id"].map(order)
+    occ = occ.sort_values(["_s", "start", "theme"], kind="stable").drop(columns="_s").reset_index(drop=True)
+    occ[["start", "end"]] = occ[["start", "end"]].astype("int32")
+    return (*tables, occ)
 
 
 def explain_segment(segment_id: str, matches: pd.DataFrame) -> dict[str, list[str]]:

@@ -1,0 +1,238 @@
+"""Figures for the notebooks and reports: readable in a browser, Danish theme labels,
+colour-blind-safe colours (Okabe-Ito for categories, cividis for scales), no overlapping labels.
+
+Every function returns a matplotlib Figure and draws from a table that the run writes to
+``OUT/tables`` (named in each docstring), so the numbers behind a figure are always available.
+
+Usage::
+
+    from analysis import plots
+    fig = plots.plot_theme_heatmap(profiles, labels)
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import dendrogram
+
+#: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+SEQUENTIAL = "cividis"
+FIG_DPI = 100
+
+
+def setup_style() -> None:
+    """Set matplotlib defaults used by every figure (call once per notebook)."""
+    plt.rcParams.update({
+        "figure.dpi": FIG_DPI, "savefig.dpi": FIG_DPI, "font.size": 10, "axes.titlesize": 12,
+        "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
+        "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "figure.constrained_layout.use": True,
+    })
+
+
+def wrap(label: str, width: int = 22) -> str:
+    """Wrap a long label onto several lines."""
+    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
+
+
+def _labels(keys, labels: dict | None, width: int = 22) -> list[str]:
+    return [wrap((labels or {}).get(k, k), width) for k in keys]
+
+
+def plot_documents(documents: pd.DataFrame) -> plt.Figure:
+    """Documents and words per municipality, coloured by document type (table: documents)."""
+    ok = documents[documents["status"] == "ok"]
+    counts = ok.pivot_table(index="municipality", columns="doc_type", values="n_tokens", aggfunc="sum", fill_value=0)
+    counts = counts.loc[counts.sum(axis=1).sort_values().index]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(counts) + 1.6))
+    left = np.zeros(len(counts))
+    for i, col in enumerate(counts.columns):
+        ax.barh(counts.index, counts[col], left=left, color=OKABE_ITO[i % len(OKABE_ITO)], label=col)
+        left += counts[col].to_numpy()
+    ax.set_xlabel("Words (tokens)")
+    ax.set_ylabel("Municipality")
+    ax.set_title("Corpus: words per municipality and document type")
+    ax.legend(title="Document type", loc="lower right", frameon=False)
+    return fig
+
+
+def plot_theme_prevalence(segments: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
+    """Share of all segments coded with each theme (table: segments)."""
+    shares = [segments[f"theme_{k}"].mean() for k in keys]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(keys) + 1.4))
+    y = np.arange(len(keys))[::-1]
+    ax.barh(y, shares, color=OKABE_ITO[0])
+    ax.set_yticks(y, _labels(keys, labels, 32))
+    for yi, share in zip(y, shares):
+        ax.text(share + 0.005, yi, f"{share:.0%}", va="center")
+    ax.set_xlim(0, max(shares + [0.1]) * 1.2)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("Share of segments")
+    ax.set_title("How often each theme is coded")
+    return fig
+
+
+def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
+    """F1 per theme for each method and between the coders (table: validation)."""
+    if validation is None or validation.empty:
+        fig, ax = plt.subplots(figsize=(8, 1.5))
+        ax.text(0.5, 0.5, "No hand coding for this corpus: add annotations.csv to validate", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    methods = list(dict.fromkeys(validation["method"]))
+    rows = keys + ["macro_core", "macro_all"]
+    names = _labels(keys, labels, 18) + ["Macro,\ncore four", "Macro,\nall eight"]
+    fig, ax = plt.subplots(figsize=(10, 4.6))
+    width = 0.8 / max(len(methods), 1)
+    x = np.arange(len(rows))
+    for i, method in enumerate(methods):
+        f1 = validation[validation["method"] == method].set_index("theme").reindex(rows)["f1"]
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, f1, width, label=method, color=OKABE_ITO[i])
+    ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1)
+    ax.text(len(rows) - 0.5, 0.81, "goal 0.80", ha="right", va="bottom", color="#555555")
+    ax.set_xticks(x, names, rotation=45, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1 against the hand coding")
+    ax.set_title("Agreement with the hand coding (grouped cross-validation)")
+    ax.legend(frameon=False, loc="lower left", fontsize=9)
+    return fig
+
+
+def plot_clusters(clusters: pd.DataFrame, labels: dict | None = None, method: str = "kmeans") -> plt.Figure:
+    """Cluster sizes with their top terms and closest theme (table: clusters)."""
+    part = clusters[clusters["method"] == method].sort_values("size")
+    fig, ax = plt.subplots(figsize=(10, 0.55 * len(part) + 1.4))
+    names = [wrap(f"{r.cluster}: {', '.join(str(r.top_terms).split(', ')[:4])}", 48) for r in part.itertuples()]
+    ax.barh(names, part["size"], color=OKABE_ITO[2])
+    for i, r in enumerate(part.itertuples()):
+        theme = (labels or {}).get(r.top_theme, r.top_theme) if r.top_theme else "no theme"
+        ax.text(r.size + 0.3, i, f"{theme} ({r.theme_share:.0%})", va="center", fontsize=8)
+    ax.set_xlim(0, part["size"].max() * 1.6 if len(part) else 1)
+    ax.set_xlabel("Segments")
+    ax.set_title(f"Bottom-up clusters ({method}): size, top terms and closest theme")
+    return fig
+
+
+def plot_theme_heatmap(profiles: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
+    """Municipality x theme share of segments, each cell with its 95% interval (table: theme_profiles)."""
+    units = sorted(profiles["unit"].unique())
+    share = profiles.pivot(index="unit", columns="theme", values="share_segments").reindex(index=units, columns=keys)
+    lo = profiles.pivot(index="unit", columns="theme", values="segments_ci_low").reindex(index=units, columns=keys)
+    hi = profiles.pivot(index="unit", columns="theme", values="segments_ci_high").reindex(index=units, columns=keys)
+    fig, ax = plt.subplots(figsize=(1.25 * len(keys) + 3.5, 0.8 * len(units) + 2.4))
+    image = ax.imshow(share.to_numpy(dtype=float), cmap=SEQUENTIAL, vmin=0, vmax=max(0.5, float(np.nanmax(share))),
+                      aspect="auto")
+    for i in range(len(units)):
+        for j in range(len(keys)):
+            value = share.iat[i, j]
+            colour = "white" if value < 0.3 else "black"
+            ax.text(j, i, f"{value:.0%}\n[{lo.iat[i, j]:.0%}–{hi.iat[i, j]:.0%}]", ha="center", va="center",
+                    fontsize=8, color=colour)
+    ax.set_xticks(range(len(keys)), _labels(keys, labels, 14), rotation=45, ha="right")
+    ax.set_yticks(range(len(units)), [wrap(u, 28) for u in units])
+    ax.set_title("Share of segments with each theme (95% bootstrap interval)")
+    fig.colorbar(image, ax=ax, label="Share of segments", format=matplotlib.ticker.PercentFormatter(1.0), shrink=0.8)
+    return fig
+
+
+def plot_dendrogram(linkage_result, title: str = "Municipalities clustered by theme profile") -> plt.Figure:
+    """Hierarchical clustering (average linkage on cosine distance) of units (table: similarity)."""
+    fig, ax = plt.subplots(figsize=(8, 0.6 * (len(linkage_result[0]) if linkage_result else 1) + 1.8))
+    if linkage_result is None:
+        ax.text(0.5, 0.5, "Fewer than two units: nothing to cluster", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    units, matrix = linkage_result
+    dendrogram(matrix, labels=[wrap(u, 30) for u in units], orientation="right", ax=ax,
+               color_threshold=0, above_threshold_color=OKABE_ITO[0])
+    ax.set_xlabel("Cosine distance")
+    ax.set_title(title)
+    return fig
+
+
+def plot_similarity(similarity: pd.DataFrame, column: str = "cosine_themes",
+                    title: str = "Similarity of theme profiles (cosine)") -> plt.Figure:
+    """Unit x unit cosine similarity (table: similarity)."""
+    matrix = similarity.pivot(index="unit_a", columns="unit_b", values=column)
+    fig, ax = plt.subplots(figsize=(0.9 * len(matrix) + 3.5, 0.8 * len(matrix) + 2.2))
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap=SEQUENTIAL, vmin=0, vmax=1)
+    for i in range(len(matrix)):
+        for j in range(len(matrix)):
+            value = matrix.iat[i, j]
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if value < 0.5 else "black")
+    names = [wrap(u, 20) for u in matrix.index]
+    ax.set_xticks(range(len(matrix)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(matrix)), names)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="Cosine similarity")
+    return fig
+
+
+def plot_keyness(keyness: pd.DataFrame, municipality: str, n: int = 15) -> plt.Figure:
+    """The most distinctive lemmas of one municipality (G2, with the log ratio) (table: keyness)."""
+    part = keyness[keyness["municipality"] == municipality].sort_values("g2").tail(n)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(part), 1) + 1.6))
+    if part.empty:
+        ax.text(0.5, 0.5, "No lemma passes the minimum frequency", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    ax.barh(part["lemma"], part["g2"], color=OKABE_ITO[1])
+    for i, r in enumerate(part.itertuples()):
+        ax.text(r.g2 + 0.2, i, f"LR {r.log_ratio:+.1f}", va="center", fontsize=8)
+    ax.set_xlim(0, part["g2"].max() * 1.25)
+    ax.set_xlabel("Log-likelihood G² (vs. all other municipalities)")
+    ax.set_title(f"Distinctive words: {municipality}")
+    return fig
+
+
+def plot_cooccurrence(cooccurrence: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
+    """Which themes appear together in segments: Jaccard index and counts (table: cooccurrence)."""
+    jac = cooccurrence.pivot(index="theme_a", columns="theme_b", values="jaccard").reindex(index=keys, columns=keys)
+    n = cooccurrence.pivot(index="theme_a", columns="theme_b", values="segments").reindex(index=keys, columns=keys)
+    off = jac.to_numpy(dtype=float).copy()
+    np.fill_diagonal(off, np.nan)
+    fig, ax = plt.subplots(figsize=(9, 7.5))
+    image = ax.imshow(off, cmap=SEQUENTIAL, vmin=0, vmax=max(0.3, float(np.nanmax(off)) if np.isfinite(off).any() else 0.3))
+    for i in range(len(keys)):
+        for j in range(len(keys)):
+            text = f"n={n.iat[i, j]}" if i == j else f"{jac.iat[i, j]:.2f}\n({n.iat[i, j]})"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="black" if i == j or jac.iat[i, j] > 0.15 else "white")
+    names = _labels(keys, labels, 16)
+    ax.set_xticks(range(len(keys)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(keys)), names)
+    ax.set_title("Themes in the same segment: Jaccard index (segments)")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="Jaccard index")
+    return fig
+
+
+def plot_profile(profiles: pd.DataFrame, municipality: str, keys: list[str], labels: dict | None = None) -> plt.Figure:
+    """One municipality's theme shares with intervals against every other unit (table: theme_profiles)."""
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(keys) + 1.8))
+    y = np.arange(len(keys))[::-1]
+    others = profiles[profiles["municipality"] != municipality]
+    for unit, part in others.groupby("unit"):
+        part = part.set_index("theme").reindex(keys)
+        ax.scatter(part["share_segments"], y, color="#BBBBBB", s=22, zorder=2,
+                   label="other municipalities" if unit == others["unit"].iat[0] else None)
+    mine = profiles[profiles["municipality"] == municipality]
+    for i, (unit, part) in enumerate(mine.groupby("unit")):
+        part = part.set_index("theme").reindex(keys)
+        offset = (i - (mine["unit"].nunique() - 1) / 2) * 0.18
+        ax.errorbar(part["share_segments"], y + offset,
+                    xerr=[part["share_segments"] - part["segments_ci_low"],
+                          part["segments_ci_high"] - part["share_segments"]],
+                    fmt="o", color=OKABE_ITO[(i + 3) % len(OKABE_ITO)], capsize=3, zorder=3, label=unit)
+    ax.set_yticks(y, _labels(keys, labels, 32))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("Share of segments (95% bootstrap interval)")
+    ax.set_title(f"{municipality}: themes against the other municipalities")
+    ax.legend(frameon=False, loc="lower right", fontsize=9)
+    return fig

@@ -1,0 +1,349 @@
+"""Reports: execute the notebooks with papermill and publish them as self-contained HTML.
+
+One report run brings the tables up to date (reusing the caches), executes every notebook
+into ``OUT/reports/<run-id>/notebooks/`` (the municipality profile once per municipality),
+converts each to HTML that needs no network (figures embedded as data, no scripts from a CDN,
+code hidden unless asked for), writes ``index.html`` with the run's metadata and, only when
+every notebook succeeded, points ``OUT/reports/latest`` at the run. A lock keeps two runs from
+writing at once.
+
+Usage::
+
+    from analysis.reports import build_reports
+    run = build_reports("corpus", "outputs")
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import importlib.metadata as md
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis.paths import NOTEBOOKS_DIR, PACKAGE_DIR, PROJECT_ROOT
+
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+PROFILE_NOTEBOOK = "04-profile.ipynb"
+PACKAGES = ("spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn", "matplotlib", "papermill", "nbconvert",
+            "jupyterlab")
+
+
+class ReportLocked(Exception):
+    """Another report run holds the lock on this output folder."""
+
+
+@dataclass
+class NotebookResult:
+    """One executed notebook: its report name, files, and the error if it failed."""
+
+    name: str
+    title: str
+    notebook: Path
+    html: Path | None = None
+    error: str | None = None
+    size_mb: float = 0.0
+
+
+@dataclass
+class ReportRun:
+    """The result of a report run."""
+
+    run_id: str
+    folder: Path
+    index: Path
+    notebooks: list[NotebookResult] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(n.error is None for n in self.notebooks)
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug of a municipality name ("Høje-Taastrup" -> "hoeje-taastrup")."""
+    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
+    return re.sub(r"[^a-z0-9]+", "-", text.translate(table).lower()).strip("-")
+
+
+def _notebook_title(path: Path) -> str:
+    import nbformat
+
+    book = nbformat.read(path, as_version=4)
+    for cell in book.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def _git_commit() -> str:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=10)
+        if done.returncode == 0:
+            return done.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "unknown"
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def html_exporter(with_code: bool):
+    """An nbconvert HTML exporter for offline, shareable reports.
+
+    The "offline" template (``src/analysis/templates/offline``) is the lab template without the
+    scripts it would load from a CDN (require.js, MathJax, widgets, mermaid): the reports are
+    static and open without network. Images are embedded as data by the notebooks' outputs;
+    ``embed_images`` stays off, so a notebook cannot pull files from the host into a report.
+    """
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter.exclude_input = not with_code
+    exporter.exclude_input_prompt = not with_code
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = False
+    exporter.exclude_anchor_links = True
+    return exporter
+
+
+def _error_summary(notebook: Path, exc: Exception) -> str:
+    """One line naming the notebook and the cell that failed."""
+    cell = getattr(exc, "cell_index", None)
+    count = getattr(exc, "exec_count", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = str(getattr(exc, "evalue", exc)).splitlines()[0] if str(getattr(exc, "evalue", exc)) else ""
+    where = f"cell {cell}" if cell is not None else "a cell"
+    if count is not None:
+        where += f" (execution count {count})"
+    return f"{notebook.name}: {where} failed with {ename}: {evalue[:200]}"
+
+
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over local IPC sockets instead of TCP ports."""
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class IPCKernelManager(KernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+    return IPCKernelManager
+
+
+def execute_notebook(source: Path, target: Path, parameters: dict, timeout: int) -> str | None:
+    """Execute one notebook with papermill; return None on success or a one-line error."""
+    import papermill as pm
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                            cwd=str(source.parent), progress_bar=False, execution_timeout=timeout, log_output=False,
+                            kernel_manager_class=_ipc_kernel_manager())
+    except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
+        return _error_summary(target, exc)
+    return None
+
+
+def convert_to_html(notebook: Path, target: Path, title: str, with_code: bool) -> float:
+    """Convert an executed notebook to a self-contained HTML file; return its size in MB."""
+    import nbformat
+
+    book = nbformat.read(notebook, as_version=4)
+    body, _ = html_exporter(with_code).from_notebook_node(book, resources={"metadata": {"name": title}})
+    target.write_text(body, encoding="utf-8")
+    return target.stat().st_size / 1e6
+
+
+def _index_html(run: ReportRun) -> str:
+    m = run.meta
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in [
+        ("Run", run.run_id), ("Finished", m["finished"]), ("Corpus", m["corpus"]),
+        ("Corpus fingerprint", m["corpus_fingerprint"]), ("Documents", m["n_documents"]),
+        ("Municipalities", m["n_municipalities"]), ("Segments", m["n_segments"]),
+        ("Codebook version", m["codebook_version"]), ("Theme method", m["theme_method"]),
+        ("Git commit", m["git_commit"]),
+    ])
+    versions = ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in m["versions"].items())
+    links = []
+    for nb in run.notebooks:
+        if nb.html is not None and nb.error is None:
+            links.append(f"<li><a href='{html.escape(nb.html.name)}'>{html.escape(nb.title)}</a> "
+                         f"<span class='size'>({nb.size_mb:.1f} MB)</span></li>")
+        else:
+            links.append(f"<li>{html.escape(nb.title)}: <strong>failed</strong> "
+                         f"({html.escape(nb.error or '')}); the executed notebook is in "
+                         f"<code>notebooks/{html.escape(nb.notebook.name)}</code></li>")
+    workbook = ("<p>All tables in one workbook: <a href='analysis.xlsx'>analysis.xlsx</a> "
+                "(a sheet per table, for Excel, Stata and R).</p>") if (run.folder / "analysis.xlsx").exists() else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Udsattepolitikker: reports {html.escape(run.run_id)}</title>
+<style>
+body {{font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222}}
+h1 {{font-size: 1.6rem}} table {{border-collapse: collapse}} th, td {{text-align: left; padding: 3px 10px;
+border-bottom: 1px solid #ddd}} th {{background: #f5f5f5; font-weight: 600}} .size {{color: #666; font-size: 0.85em}}
+li {{margin: 0.3rem 0}} .versions {{color: #555; font-size: 0.85em}}
+</style></head>
+<body>
+<h1>Udsattepolitikker: comparison of Danish municipalities</h1>
+<p>Reports of one run of the analysis. Every report opens in a browser without Python or network.</p>
+<h2>Reports</h2>
+<ul>{''.join(links)}</ul>
+{workbook}
+<h2>About this run</h2>
+<table>{rows}</table>
+<p class="versions">Software: {versions}</p>
+</body></html>
+"""
+
+
+def _publish_latest(reports: Path, run_id: str) -> None:
+    """Point ``reports/latest`` at a run atomically (a symlink, or a text file where links fail)."""
+    latest = reports / "latest"
+    tmp = reports / f".latest-{run_id}"
+    try:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(run_id, tmp)
+        os.replace(tmp, latest)
+    except OSError:
+        (reports / "LATEST").write_text(run_id + "\n", encoding="utf-8")
+
+
+def _new_run_id(reports: Path) -> str:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    run_id, n = stamp, 1
+    while (reports / run_id).exists():
+        n += 1
+        run_id = f"{stamp}-{n}"
+    return run_id
+
+
+def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
+                  codebook: str | Path | None = None, municipalities: list[str] | None = None,
+                  with_code: bool = False, notebooks: str | Path | None = None, wait: float = 0,
+                  progress: bool = True, echo=print) -> ReportRun:
+    """Run every notebook with papermill and publish HTML reports (see the module docstring).
+
+    Parameters
+    ----------
+    corpus, out, config, codebook
+        As for the main job.
+    municipalities : list of str, optional
+        Profiles to make (default: every municipality in the corpus).
+    with_code : bool
+        Show the code cells in the HTML.
+    notebooks : str or Path, optional
+        Folder of notebooks (default: the project's ``notebooks/``).
+    wait : float
+        Seconds to wait for another report run's lock (0: fail at once).
+
+    Raises
+    ------
+    ReportLocked
+        When another run holds the lock.
+    InputError
+        For bad input (corpus, config, codebook, municipality names).
+    """
+    from filelock import FileLock, Timeout
+
+    from analysis.corpus import resolve_municipality
+    from analysis.errors import InputError, Problem
+    from analysis.pipeline import ensure_tables
+
+    out = Path(out).resolve()
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(reports / ".lock"))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise ReportLocked(f"{reports / '.lock'}: another report run is writing to this output folder; "
+                           "wait for it to finish, or pass --wait SECONDS") from None
+    try:
+        meta = ensure_tables(corpus, out, config, codebook, progress=progress)
+        from analysis.views import load_results
+
+        results = load_results(out, codebook)
+        available = results.municipalities
+        chosen = available
+        if municipalities:
+            chosen, problems = [], []
+            for name in municipalities:
+                official = resolve_municipality(name) or name
+                if official in available:
+                    chosen.append(official)
+                else:
+                    problems.append(Problem("--municipality", f"'{name}' has no documents in this corpus",
+                                            fix="choose one of " + ", ".join(available)))
+            if problems:
+                raise InputError(problems)
+        source_dir = Path(notebooks) if notebooks else NOTEBOOKS_DIR
+        sources = sorted(source_dir.glob("*.ipynb"))
+        run_id = _new_run_id(reports)
+        folder = reports / run_id
+        (folder / "notebooks").mkdir(parents=True)
+        base = {"corpus": str(Path(corpus).resolve()), "out": str(out),
+                "config": str(Path(config).resolve()) if config else None,
+                "codebook": str(Path(codebook).resolve()) if codebook else None}
+        jobs = []
+        for source in sources:
+            title = _notebook_title(source)
+            if source.name == PROFILE_NOTEBOOK:
+                for name in chosen:
+                    jobs.append((source, f"profile-{slugify(name)}", f"{title}: {name}", {**base, "municipality": name}))
+            else:
+                jobs.append((source, source.stem, title, dict(base)))
+        timeout = load_timeout(config)
+        run = ReportRun(run_id, folder, folder / "index.html")
+        for source, stem, title, params in jobs:
+            target = folder / "notebooks" / f"{stem}.ipynb"
+            if progress:
+                echo(f"executing {source.name} -> {target.name}")
+            error = execute_notebook(source, target, params, timeout)
+            result = NotebookResult(stem, title, target, error=error)
+            if error is None:
+                result.html = folder / f"{stem}.html"
+                result.size_mb = convert_to_html(target, result.html, title, with_code)
+            run.notebooks.append(result)
+        if (out / "tables" / "analysis.xlsx").exists():
+            shutil.copy2(out / "tables" / "analysis.xlsx", folder / "analysis.xlsx")
+        run.meta = {
+            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "corpus": str(Path(corpus).resolve()), "corpus_fingerprint": meta.get("corpus_fingerprint"),
+            "n_documents": meta.get("n_documents"), "n_municipalities": len(available),
+            "n_segments": meta.get("n_segments"), "codebook_version": meta.get("codebook_version"),
+            "theme_method": meta.get("theme_method"), "git_commit": _git_commit(), "versions": _versions(),
+        }
+        run.index.write_text(_index_html(run), encoding="utf-8")
+        if run.ok:
+            _publish_latest(reports, run_id)
+        return run
+    finally:
+        lock.release()
+
+
+def load_timeout(config) -> int:
+    """Seconds a notebook cell may run (``reports.timeout_per_cell``)."""
+    from analysis.config import load_config
+
+    return int(load_config(config)["reports"]["timeout_per_cell"])
