@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from analysis.themes import Codebook, load_codebook
 
 TABLE_CSS = """<style>
 .udsatte-table {border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0}
-.udsatte-table th, .udsatte-table td {border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left;
+.udsatte-table th, .udsatte-table td {border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left !important;
   vertical-align: top}
+.udsatte-table td.num {text-align: right !important; font-variant-numeric: tabular-nums}
 .udsatte-table th {background: #f3f3f3}
 .passage {border-left: 4px solid #0072B2; padding: 4px 10px; margin: 8px 0; background: #fafafa}
 .passage .meta {color: #555; font-size: 0.85em}
@@ -105,8 +107,9 @@ def table_html(frame: pd.DataFrame, max_rows: int = 30, float_format: str = "{:.
     for values in shown.itertuples(index=False):
         cells = []
         for v in values:
+            number = isinstance(v, numbers.Number) and not isinstance(v, bool)
             text = float_format.format(v) if isinstance(v, float) else ("" if v is None else str(v))
-            cells.append(f"<td>{html.escape(text)}</td>")
+            cells.append(f"<td class='num'>{html.escape(text)}</td>" if number else f"<td>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = f"<p><em>{len(frame) - max_rows} more rows in the table file.</em></p>" if len(frame) > max_rows else ""
     return f"{TABLE_CSS}<table class='udsatte-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
