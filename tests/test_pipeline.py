@@ -193,3 +193,24 @@ def test_other_codebook_and_its_errors(corpus, tmp_path, cli):
     code, _, stderr = cli("run", "--corpus", corpus, "--out", tmp_path / "o", "--codebook", book)
     assert code == 2
     assert f"error: {book}: theme 'bolig': pattern 'bo': stem 'bo' has 2 letters" in stderr
+
+
+def test_workbook_has_a_sheet_per_table_and_keeps_text_as_text(corpus, tmp_path, cli):
+    from openpyxl import load_workbook
+
+    add_document(corpus, "formel", "formel.txt", content="=HYPERLINK(\"http://x\";\"klik\") står i teksten.\n\n"
+                 "Kommunen vil skaffe flere boliger til hjemløse.\n".encode("utf-8"))
+    out = tmp_path / "out"
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+    assert code == 0, stderr
+    book = load_workbook(out / "tables" / "analysis.xlsx")
+    for sheet in ("documents", "segments", "theme_matches", "theme_profiles", "theme_differences", "keyness",
+                  "cooccurrence", "clusters", "similarity", "theme_terms"):
+        assert sheet in book.sheetnames, sheet
+    segs = book["segments"]
+    header = [c.value for c in segs[1]]
+    col = header.index("text") + 1
+    cell = next(r[col - 1] for r in segs.iter_rows(min_row=2) if str(r[col - 1].value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"  # a string, not a formula
+    assert segs.cell(row=2, column=header.index("municipality") + 1).value in {"Aalborg", "Aarhus", "København",
+                                                                               "Odense", "Vejle"}

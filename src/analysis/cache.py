@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import __version__
+
+#: Bump when the structure of a cached value changes, so old entries are never read back.
+SCHEMA = 2
+
 
 def hash_frame(frame: pd.DataFrame) -> str:
     """Return a stable hash of a DataFrame's values and column names."""
@@ -26,9 +31,10 @@ def cached(folder: Path | None, key: str, build):
     """Return ``(build(), False)``, or ``(stored value, True)`` when the folder holds ``key``.
 
     A damaged or unreadable entry is rebuilt; writes are atomic (temporary file, then rename).
-    ``folder=None`` disables the cache.
+    Entries are named by the package version and :data:`SCHEMA` as well as the key, so a
+    changed program never reads a value of another shape. ``folder=None`` disables the cache.
     """
-    path = Path(folder) / f"{key}.pkl" if folder is not None else None
+    path = Path(folder) / f"{__version__}-s{SCHEMA}-{key}.pkl" if folder is not None else None
     if path is not None and path.exists():
         try:
             with open(path, "rb") as f:

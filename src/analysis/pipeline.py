@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None
                          "clusters_silhouettes": found.silhouettes, "clusters_stability_ari": found.stability})
 
 
-def compare_municipalities(result: RunResult, cfg: dict, codebook) -> None:
+def compare_municipalities(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
     """Add the comparison tables: profiles with intervals, differences, similarity, keyness,
     theme terms and co-occurrence (document types as ``compare.doc_types`` selects)."""
     from analysis import compare
@@ -210,14 +211,25 @@ def compare_municipalities(result: RunResult, cfg: dict, codebook) -> None:
     c, keys, seed = cfg["compare"], codebook.keys, cfg["seed"]
     segs, types = result.segments, c["doc_types"] or None
     boot = {"n_boot": c["n_bootstrap"], "confidence": c["confidence"], "seed": seed}
-    result.extra["theme_profiles"] = compare.theme_profiles(segs, keys, doc_types=types, **boot)
-    result.extra["theme_profiles_documents"] = compare.theme_profiles(segs, keys, by="doc_id", doc_types=types, **boot)
-    result.extra["theme_differences"] = compare.theme_differences(segs, keys, doc_types=types, **boot)
-    result.extra["similarity"], _ = compare.similarity(segs, keys, doc_types=types)
-    result.extra["keyness"] = compare.keyness(segs, doc_types=types, min_freq=c["keyness_min_freq"],
-                                              top=c["keyness_top"])
-    result.extra["theme_terms"] = compare.theme_terms(segs, result.extra["theme_matches"], keys, doc_types=types)
-    result.extra["cooccurrence"] = compare.cooccurrence(segs, keys, doc_types=types)
+    matches = result.extra["theme_matches"]
+
+    def build() -> dict[str, pd.DataFrame]:
+        return {
+            "theme_profiles": compare.theme_profiles(segs, keys, doc_types=types, **boot),
+            "theme_profiles_documents": compare.theme_profiles(segs, keys, by="doc_id", doc_types=types, **boot),
+            "theme_differences": compare.theme_differences(segs, keys, doc_types=types, **boot),
+            "similarity": compare.similarity(segs, keys, doc_types=types)[0],
+            "keyness": compare.keyness(segs, doc_types=types, min_freq=c["keyness_min_freq"], top=c["keyness_top"]),
+            "theme_terms": compare.theme_terms(segs, matches, keys, doc_types=types),
+            "cooccurrence": compare.cooccurrence(segs, keys, doc_types=types),
+        }
+
+    inputs = segs[["doc_id", "municipality", "doc_type", "segment_id", "n_tokens", "lemmas",
+                   *[f"theme_{k}" for k in keys]]]
+    key = hashlib.sha256((hash_frame(inputs) + hash_frame(matches) + fingerprint({"c": c, "s": seed}))
+                         .encode()).hexdigest()[:20]
+    tables, _ = cached(cache / "compare" if cache else None, key, build)
+    result.extra.update(tables)
 
 
 def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
@@ -259,7 +271,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems)})
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
     discover_clusters(result, cfg, book, cache_dir(out))
-    compare_municipalities(result, cfg, book)
+    compare_municipalities(result, cfg, book, cache_dir(out))
     write_run(result, cfg, out, Path(corpus))
     return result
 
@@ -281,27 +293,37 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         **{k: v for k, v in result.stats.items() if k not in ("corpus_fingerprint",)},
     }
     sheets = {"documents": result.documents, "segments": result.segments, **result.extra}
+    # The workbook is slow to write for a large corpus: an unchanged one is kept as it is.
+    meta["workbook_fingerprint"] = hashlib.sha256("|".join(f"{n}:{hash_frame(t)}" for n, t in sheets.items())
+                                                  .encode()).hexdigest()[:20]
+    old_meta = out / "tables" / "run.json"
+    old_book = out / "tables" / "analysis.xlsx"
+    previous = json.loads(old_meta.read_text(encoding="utf-8")).get("workbook_fingerprint") if old_meta.exists() else None
     with TableWriter(out) as tw:
         for name, table in sheets.items():
             tw.write(name, table)
         tw.write("tokens", result.tokens, csv=False)
         for name, table in result.parquet_only.items():
             tw.write(name, table, csv=False)
-        write_workbook(sheets, tw.stage_path("analysis.xlsx"))
+        if previous == meta["workbook_fingerprint"] and old_book.exists():
+            shutil.copy2(old_book, tw.stage_path("analysis.xlsx"))
+        else:
+            write_workbook(sheets, tw.stage_path("analysis.xlsx"))
         tw.write_text("run.json", json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str))
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Write every table to one Excel workbook, a sheet per table (for Excel, Stata and R users)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    """Write every table to one Excel workbook, a sheet per table (for Excel, Stata and R users).
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    Text is written as text: a segment that starts with "=" does not become a formula, and
+    links are not made from URLs, so a document cannot put active content into the workbook.
+    """
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         for name, table in tables.items():
-            clean = table.copy()
-            for col in clean.columns[clean.dtypes == object]:
-                clean[col] = clean[col].map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
-            clean.to_excel(writer, sheet_name=name[:31], index=False)
-            writer.sheets[name[:31]].freeze_panes = "A2"
+            sheet = name[:31]
+            table.to_excel(writer, sheet_name=sheet, index=False)
+            writer.sheets[sheet].freeze_panes(1, 0)
 
 
 def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
