@@ -59,3 +59,12 @@ def test_fixed_k_and_determinism(cfg):
     assert (a.table["method"] == "nmf").sum() == 2
     assert (a.labels == b.labels).all() and a.table.equals(b.table)
     assert -1 <= a.stability["nmf"] <= 1
+
+
+def test_segments_that_share_no_word_are_reported_not_crashed(cfg):
+    words = ["bolig", "misbrug", "fleksjob", "recovery", "netværk", "borgerråd"]
+    segments = pd.DataFrame({"segment_id": [f"d:{i:03d}" for i in range(6)], "text": words, "lemmas": words})
+    themes = pd.DataFrame({"bolig": [1, 0, 0, 0, 0, 0]})
+    result = cluster_segments(segments, themes, cfg)  # min_df=2 prunes every term
+    assert result.k == 0 and result.k_criterion == "no shared vocabulary"
+    assert result.table.empty and (result.labels == -1).all()

@@ -1,6 +1,7 @@
 """Comparison statistics: bootstrap profiles, differences, keyness, similarity, co-occurrence, KWIC."""
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -97,3 +98,39 @@ def test_kwic_of_a_word_and_of_a_theme_escapes_text():
     html = compare.kwic_html(compare.kwic(segs, tokens, term="akutboliger", window=40))
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
     assert "<mark>akutboliger</mark>" in html
+
+
+def test_bootstrap_interval_of_a_document_without_variation_is_a_point():
+    prof = compare.theme_profiles(_segments(), KEYS, by="doc_id", n_boot=200, seed=1)
+    o1 = prof[(prof["unit"] == "o1") & (prof["theme"] == "bolig")].iloc[0]
+    assert (o1["share_segments"], o1["segments_ci_low"], o1["segments_ci_high"]) == (0.0, 0.0, 0.0)
+    a1 = prof[(prof["unit"] == "a1") & (prof["theme"] == "sundhed")].iloc[0]
+    assert a1["share_segments"] == 0.25 and a1["segments_ci_low"] == 0.0 and a1["segments_ci_high"] >= 0.5
+
+
+def test_a_typo_in_doc_types_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"unknown document type\(s\) 'politk' in doc_types; use some of politik"):
+        compare.theme_profiles(_segments(), KEYS, doc_types=["politk"], n_boot=10)
+
+
+def test_empty_selection_gives_empty_tables_with_their_columns():
+    segs = _segments()
+    none = segs[segs["doc_type"] == "forslag"]
+    prof = compare.theme_profiles(none, KEYS, n_boot=10)
+    assert prof.empty and list(prof.columns) == compare.PROFILE_COLUMNS
+    assert compare.theme_differences(none, KEYS, n_boot=10).empty
+    table, linkages = compare.similarity(none, KEYS)
+    assert table.empty and linkages == {"themes": None, "words": None}
+    assert compare.keyness(none).empty
+    assert compare.cooccurrence(none, KEYS)["segments"].sum() == 0
+
+
+def test_units_without_words_are_left_out_of_keyness_without_warnings():
+    segs = _segments()
+    segs.loc[segs["municipality"] == "Vejle", "lemmas"] = ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = compare.keyness(segs, min_freq=1)
+        sim, _ = compare.similarity(segs.assign(lemmas=""), KEYS)
+    assert "Vejle" not in set(table["municipality"]) and {"Aarhus", "Odense"} <= set(table["municipality"])
+    assert sim.loc[sim["unit_a"] == sim["unit_b"], "cosine_words"].eq(1.0).all()

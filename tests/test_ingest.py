@@ -74,6 +74,25 @@ def test_decode_text_round_trips_danish(encoding):
 
 
 @pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Borgerens \u0092egen\u0092 bolig".encode("utf-8"), "Borgerens ’egen’ bolig"),  # cp1252 via latin-1
+        ("Første linje\x0bAnden linje på sæt".encode("utf-8"), "Første linje\nAnden linje på sæt"),  # Word line break
+        ("Side 1\x0cSide 2 om æøå".encode("utf-8"), "Side 1\nSide 2 om æøå"),
+        ("Tabel\x07 med en klokke i tekst om økonomi".encode("utf-8"), "Tabel med en klokke i tekst om økonomi"),
+        ("Værested\x0bfor udsatte".encode("cp1252"), "Værested\nfor udsatte"),
+    ],
+)
+def test_decode_text_repairs_stray_control_characters(raw, expected):
+    assert decode_text(raw, "x.txt") == expected
+
+
+def test_decode_text_rejects_text_full_of_control_characters():
+    with pytest.raises(InputError, match="x.txt: cannot be decoded as text"):
+        decode_text(("æøå" + "\x01\x02\x03" * 20).encode("utf-8"), "x.txt")
+
+
+@pytest.mark.parametrize(
     "name, message",
     [
         ("scanned.pdf", "bad/scanned.pdf: no text layer (scanned?); run OCR"),

@@ -29,6 +29,7 @@ def test_notebook_is_thin_and_stripped(path):
         values[node.targets[0].id] = ast.literal_eval(node.value)  # plain literals only
     assert values["corpus"] == "../corpus" and values["out"] == "../outputs"
     assert values["config"] is None and values["codebook"] is None
+    assert values["skip_bad"] is False, "every report takes skip_bad, as the report command passes it"
     for cell in code:
         assert cell.get("outputs") == [] and cell.get("execution_count") is None, "commit notebooks stripped"
         for node in ast.walk(ast.parse("".join(cell["source"]))):
@@ -38,5 +39,5 @@ def test_notebook_is_thin_and_stripped(path):
 def test_profile_and_compare_parameters():
     compare = json.loads((PROJECT / "notebooks" / "03-compare.ipynb").read_text(encoding="utf-8"))
     profile = json.loads((PROJECT / "notebooks" / "04-profile.ipynb").read_text(encoding="utf-8"))
-    assert "doc_types = []" in "".join(compare["cells"][1]["source"])
+    assert "doc_types = None" in "".join(compare["cells"][1]["source"])  # None: the config's selection
     assert 'municipality = "Frederiksberg"' in "".join(profile["cells"][1]["source"])

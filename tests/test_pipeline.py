@@ -102,6 +102,81 @@ def test_skip_bad_processes_the_good_and_records_why(corpus, tmp_path, cli):
     assert set(segs["doc_id"]) == set(docs.index[docs["status"] == "ok"])
 
 
+def test_skip_bad_keeps_rows_with_duplicate_or_empty_doc_id_apart(corpus, tmp_path, cli):
+    add_document(corpus, "aarhus-2021-politik", "kopi.txt", content="Om boliger til hjemløse.".encode())
+    add_document(corpus, "", "uden-id.txt", content="Om fleksjob og beskæftigelse.".encode())
+    out = tmp_path / "out"
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--skip-bad", "--quiet")
+    assert code == 0, stderr
+    docs = pd.read_csv(out / "tables" / "documents.csv", keep_default_na=False)
+    dup = docs[docs["file"] == "documents/kopi.txt"].iloc[0]
+    assert dup["status"].startswith("duplicate doc_id 'aarhus-2021-politik' (also on line")
+    assert (dup["n_segments"], dup["n_tokens"]) == (0, 0)
+    first = docs[docs["file"] != "documents/kopi.txt"].set_index("doc_id").loc["aarhus-2021-politik"]
+    assert (first["status"], first["n_segments"]) == ("ok", 5)
+    assert docs.loc[docs["file"] == "documents/uden-id.txt", "status"].item() == "empty doc_id"
+    segs = pd.read_csv(out / "tables" / "segments.csv")
+    assert (segs["doc_id"] == "aarhus-2021-politik").sum() == 5
+    assert segs["municipality"].notna().all()
+
+
+def test_workbook_cuts_text_longer_than_an_excel_cell_and_says_so(tmp_path):
+    from openpyxl import load_workbook
+
+    from analysis.pipeline import EXCEL_MAX_CHARS, write_workbook
+
+    long = "æ" * (EXCEL_MAX_CHARS + 10)
+    write_workbook({"segments": pd.DataFrame({"segment_id": ["d:001"], "text": [long]})}, tmp_path / "a.xlsx",
+                   left_out=["theme_scores"])
+    book = load_workbook(tmp_path / "a.xlsx")
+    cell = book["segments"]["B2"].value
+    assert len(cell) == EXCEL_MAX_CHARS and cell.endswith("…") and cell.startswith("ææ")
+    about = list(book["about"].iter_rows(min_row=2, values_only=True))
+    assert about[0][:4] == ("segments", "segments.csv", 1, 2)
+    assert "long text cut to 32,767 characters in text; the whole text is in segments.csv" in about[0][4]
+
+
+def test_tables_are_made_again_when_the_hand_coding_or_program_changes(ran, monkeypatch):
+    import json
+
+    from analysis import pipeline
+
+    corpus, out, _ = ran
+    meta = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))
+    assert pipeline.ensure_tables(corpus, out, progress=False) == meta  # current: nothing runs
+    (corpus / "annotations_coders.csv").write_text("segment_id,fingerprint,coder\n", encoding="utf-8")
+    again = pipeline.ensure_tables(corpus, out, progress=False)
+    assert again["annotations_fingerprint"] != meta["annotations_fingerprint"]
+    monkeypatch.setattr(pipeline, "program_version", lambda: "9.9.9-s99")
+    assert pipeline.ensure_tables(corpus, out, progress=False)["program_version"] == "9.9.9-s99"
+
+
+def test_a_run_waits_for_another_writing_to_the_same_output_folder(ran, monkeypatch, cli):
+    from filelock import FileLock
+
+    from analysis import pipeline
+
+    corpus, out, _ = ran
+    monkeypatch.setattr(pipeline, "WRITE_LOCK_TIMEOUT", 0.2)
+    before = (out / "tables" / "segments.csv").read_bytes()
+    with FileLock(str(out / ".tables.lock")):
+        code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+    assert code == 3
+    assert f"error: {out}/.tables.lock: another run has been writing to this output folder for 0.2 seconds; " \
+           "wait for it to finish, or use another --out" in stderr
+    assert (out / "tables" / "segments.csv").read_bytes() == before
+
+
+def test_doc_types_in_the_config_are_checked(corpus, tmp_path, cli):
+    config = tmp_path / "config.yaml"
+    config.write_text("compare:\n  doc_types: [politik, handlingsplan]\n  confidence: 95\n", encoding="utf-8")
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", tmp_path / "out", "--config", config)
+    assert code == 2
+    assert (f"error: {config}: setting 'compare.doc_types' has unknown document type(s) 'handlingsplan'; "
+            "use [] for all, or some of politik, handleplan") in stderr
+    assert f"error: {config}: setting 'compare.confidence' is 95; give a level between 0 and 1" in stderr
+
+
 def test_bad_config_is_named(corpus, tmp_path, cli):
     config = tmp_path / "config.yaml"
     config.write_text("nlp:\n  batch_sise: 10\nseed: abc\n", encoding="utf-8")
@@ -204,9 +279,16 @@ def test_workbook_has_a_sheet_per_table_and_keeps_text_as_text(corpus, tmp_path,
     code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
     assert code == 0, stderr
     book = load_workbook(out / "tables" / "analysis.xlsx")
-    for sheet in ("documents", "segments", "theme_matches", "theme_profiles", "theme_differences", "keyness",
+    assert book.sheetnames[0] == "about"
+    for sheet in ("documents", "segments", "theme_profiles", "theme_differences", "keyness",
                   "cooccurrence", "clusters", "similarity", "theme_terms"):
         assert sheet in book.sheetnames, sheet
+    about = {r[1]: r for r in book["about"].iter_rows(min_row=2, values_only=True)}
+    n_segments = len(pd.read_csv(out / "tables" / "segments.csv"))
+    assert about["segments.csv"][0] == "segments" and about["segments.csv"][2] == n_segments
+    for long in ("theme_matches", "theme_scores"):  # long tables stay CSV and Parquet only
+        assert long not in book.sheetnames and about[f"{long}.csv"][0] is None
+        assert "not in the workbook" in about[f"{long}.csv"][4] and (out / "tables" / f"{long}.csv").exists()
     segs = book["segments"]
     header = [c.value for c in segs[1]]
     col = header.index("text") + 1

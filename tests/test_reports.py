@@ -110,7 +110,7 @@ def test_with_code_shows_code_and_moves_latest(report, tmp_path):
     after = (out / "reports" / "latest").resolve()
     assert after != before and before.exists()
     page = (after / "01-corpus.html").read_text(encoding="utf-8")
-    assert "views.prepare(corpus, out, config, codebook)" in visible_text(page)
+    assert "views.prepare(corpus, out, config, codebook, skip_bad=skip_bad)" in visible_text(page)
 
 
 def test_failing_notebook_keeps_latest_and_names_notebook_and_cell(report, tmp_path):
@@ -152,6 +152,30 @@ def test_unknown_municipality_is_bad_input(report):
     code, _, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", out, "-m", "Gotham", "-q")
     assert code == 2
     assert "error: --municipality: 'Gotham' has no documents in this corpus; choose one of Aalborg, Aarhus" in stderr
+
+
+def test_skip_bad_reports_on_the_good_documents_and_says_how_many_were_skipped(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    (corpus / "documents" / "tom.txt").write_bytes(b"  \n")
+    with open(corpus / "metadata.csv", "a", encoding="utf-8") as f:
+        f.write("tom,documents/tom.txt,Vejle,notat,2020,En tom fil,\n")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(PROJECT / "notebooks" / "01-corpus.ipynb", notebooks)
+    out = tmp_path / "out"
+    code, _, stderr = invoke("report", "--corpus", corpus, "--out", out, "--notebooks", notebooks, "-q")
+    assert code == 2 and "re-run with --skip-bad to process the good documents" in stderr
+    assert f"{corpus}/documents/tom.txt: document is empty or whitespace-only" in stderr
+    code, stdout, stderr = invoke("report", "--corpus", corpus, "--out", out, "--notebooks", notebooks, "-q",
+                                  "--skip-bad")
+    assert code == 0, stdout + stderr
+    run = (out / "reports" / "latest").resolve()
+    index = (run / "index.html").read_text(encoding="utf-8")
+    assert "<th>Documents skipped (bad input)</th><td>1</td>" in index
+    page = visible_text((run / "01-corpus.html").read_text(encoding="utf-8"))
+    assert "document is empty or whitespace-only" in page
+    assert json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))["skip_bad"] is True
 
 
 # --------------------------------------------------------------------------- the browser

@@ -6,8 +6,8 @@ Usage::
     python -m analysis run --skip-bad
 
 Exit codes: 0 success; 1 an unexpected failure or a failed report notebook; 2 bad input (corpus,
-config or codebook), with every problem listed on stderr, one line each; 3 another report run
-holds the lock.
+config or codebook), with every problem listed on stderr, one line each; 3 another run holds the
+output folder's lock.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Optional
 
 import typer
 
-from analysis.errors import InputError
+from analysis.errors import InputError, OutputLocked
 from analysis.paths import DEFAULT_CORPUS, DEFAULT_OUT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -70,6 +70,9 @@ def _run(corpus, out, config, codebook, skip_bad, quiet):
         return run_pipeline(corpus, out, config, skip_bad=skip_bad, progress=not quiet, codebook=codebook)
     except InputError as exc:
         _fail_input(exc)
+    except OutputLocked as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_LOCKED)
 
 
 def _summarise(result, out: Path) -> None:
@@ -143,18 +146,19 @@ def report(
     with_code: bool = typer.Option(False, "--with-code", help="Show the code cells in the HTML."),
     notebooks: Optional[Path] = typer.Option(None, "--notebooks", help="Folder of notebooks to run.", hidden=True),
     wait: float = typer.Option(0, "--wait", help="Seconds to wait for another report run to finish."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Report on the good documents; skip the bad ones."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Less output."),
 ) -> None:
     """Execute the notebooks with papermill into self-contained HTML reports under OUT/reports/."""
-    from analysis.reports import ReportLocked, build_reports
+    from analysis.reports import build_reports
 
     try:
         run = build_reports(corpus, out, config, codebook, municipality or None, with_code, notebooks, wait,
-                            progress=not quiet, echo=typer.echo)
+                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad)
     except InputError as exc:
         _fail_input(exc)
         return
-    except ReportLocked as exc:
+    except OutputLocked as exc:  # the report lock, or the tables' lock of a concurrent `run`
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_LOCKED)
     for nb in run.notebooks:

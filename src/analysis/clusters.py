@@ -120,7 +120,10 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
                                   "stability_ari"])
     if has_words.sum() < 3:
         return ClusterResult(labels, topics, empty, 0, "too few segments", {}, {})
-    vectorizer, X = tfidf_matrix(lemmas[has_words], c["min_df"])
+    try:
+        vectorizer, X = tfidf_matrix(lemmas[has_words], c["min_df"])
+    except ValueError:  # scikit-learn: "empty vocabulary" or "after pruning, no terms remain"
+        return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
     if X.shape[1] == 0:
         return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
     names = vectorizer.get_feature_names_out()

@@ -26,13 +26,31 @@ from scipy.stats import chi2
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
+from analysis.danish import DOC_TYPES
+
 UNIT_SEPARATOR = " · "
+PROFILE_COLUMNS = ["unit", "municipality", "doc_type", "theme", "share_segments", "segments_ci_low",
+                   "segments_ci_high", "share_tokens", "tokens_ci_low", "tokens_ci_high", "n_segments", "n_tokens",
+                   "n_documents"]
 
 
 def filter_doc_types(segments: pd.DataFrame, doc_types: list[str] | None) -> pd.DataFrame:
-    """Keep the segments of the given document types (all when empty or None)."""
+    """Keep the segments of the given document types (all when empty or None).
+
+    Raises
+    ------
+    ValueError
+        When a type is not one of the corpus's document types (a typo would otherwise give
+        empty tables without a word).
+    """
     if not doc_types:
         return segments
+    if isinstance(doc_types, str):
+        doc_types = [doc_types]
+    unknown = [t for t in doc_types if t not in DOC_TYPES]
+    if unknown:
+        raise ValueError(f"unknown document type(s) {', '.join(map(repr, unknown))} in doc_types; "
+                         f"use some of {', '.join(DOC_TYPES)}, or None for all")
     return segments[segments["doc_type"].isin(doc_types)]
 
 
@@ -46,16 +64,21 @@ def add_unit(segments: pd.DataFrame, by: str = "municipality") -> pd.DataFrame:
 def _bootstrap_counts(theme: np.ndarray, tokens: np.ndarray, docs: np.ndarray, n_boot: int,
                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resample segments within each document; return per replicate the theme segment counts,
-    the theme token counts (n_boot x n_themes) and the token totals (n_boot)."""
+    the theme token counts (n_boot x n_themes) and the token totals (n_boot).
+
+    A replicate of a document of n segments is drawn as how often each segment is picked
+    (multinomial, n draws, equal chances), so memory grows with n_boot x n, not with the themes.
+    """
     seg_counts = np.zeros((n_boot, theme.shape[1]))
     tok_counts = np.zeros((n_boot, theme.shape[1]))
     tok_total = np.zeros(n_boot)
+    weighted = theme * tokens[:, None]
     for doc in np.unique(docs):
         rows = np.flatnonzero(docs == doc)
-        pick = rows[rng.integers(0, len(rows), size=(n_boot, len(rows)))]
-        seg_counts += theme[pick].sum(axis=1)
-        tok_counts += (theme[pick] * tokens[pick][..., None]).sum(axis=1)
-        tok_total += tokens[pick].sum(axis=1)
+        picks = rng.multinomial(len(rows), np.full(len(rows), 1 / len(rows)), size=n_boot).astype(float)
+        seg_counts += picks @ theme[rows]
+        tok_counts += picks @ weighted[rows]
+        tok_total += picks @ tokens[rows]
     return seg_counts, tok_counts, tok_total
 
 
@@ -117,7 +140,7 @@ def theme_profiles(segments: pd.DataFrame, keys: list[str], by: str = "municipal
                          "segments_ci_high": seg_hi[j], "share_tokens": r["share_tokens"][j],
                          "tokens_ci_low": tok_lo[j], "tokens_ci_high": tok_hi[j], "n_segments": r["n_segments"],
                          "n_tokens": r["n_tokens"], "n_documents": r["n_documents"]})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=PROFILE_COLUMNS)
     num = [c for c in table.columns if c.startswith(("share_", "segments_ci", "tokens_ci"))]
     table[num] = table[num].round(4)
     return table
@@ -163,9 +186,15 @@ def similarity(segments: pd.DataFrame, keys: list[str], doc_types=None) -> tuple
     data = add_unit(filter_doc_types(segments, doc_types))
     units = sorted(data["unit"].unique())
     profile = data.groupby("unit")[[f"theme_{k}" for k in keys]].mean().reindex(units).to_numpy()
+    if not units:
+        return pd.DataFrame(columns=["unit_a", "unit_b", "cosine_themes", "cosine_words"]), \
+            {"themes": None, "words": None}
     text = data.groupby("unit")["lemmas"].agg(lambda s: " ".join(s.fillna(""))).reindex(units)
-    tfidf = TfidfVectorizer(token_pattern=r"[^ ]+", sublinear_tf=True).fit_transform(text)
-    sims = {"themes": cosine_similarity(profile), "words": cosine_similarity(tfidf)}
+    try:
+        words = cosine_similarity(TfidfVectorizer(token_pattern=r"[^ ]+", sublinear_tf=True).fit_transform(text))
+    except ValueError:  # no lemmas at all: no word similarity to speak of
+        words = np.eye(len(units))
+    sims = {"themes": cosine_similarity(profile), "words": words}
     rows = [{"unit_a": a, "unit_b": b, "cosine_themes": round(float(sims["themes"][i, j]), 4),
              "cosine_words": round(float(sims["words"][i, j]), 4)}
             for i, a in enumerate(units) for j, b in enumerate(units)]
@@ -196,29 +225,36 @@ def keyness(segments: pd.DataFrame, by: str = "municipality", doc_types=None, mi
     """
     data = filter_doc_types(segments, doc_types)
     text = data.groupby(by)["lemmas"].agg(lambda s: " ".join(s.fillna("")))
+    empty = pd.DataFrame(columns=[by, "lemma", "freq", "freq_rest", "per_10k", "per_10k_rest", "g2", "p_value",
+                                  "log_ratio", "rank"])
     if len(text) < 2:
-        return pd.DataFrame(columns=[by, "lemma", "freq", "freq_rest", "per_10k", "per_10k_rest", "g2",
-                                     "p_value", "log_ratio", "rank"])
+        return empty
     vec = CountVectorizer(token_pattern=r"[^ ]+", lowercase=False)
-    counts = vec.fit_transform(text).toarray().astype(float)
+    try:
+        counts = vec.fit_transform(text).tocsr().astype(float)  # sparse: units x vocabulary
+    except ValueError:  # no lemmas at all
+        return empty
     names = vec.get_feature_names_out()
-    totals = counts.sum(axis=1)
-    grand = counts.sum(axis=0)
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    grand = np.asarray(counts.sum(axis=0)).ravel()
     out = []
     for i, unit in enumerate(text.index):
-        a, b = counts[i], grand - counts[i]
+        a = counts[i].toarray().ravel()
+        b = grand - a
         n_a, n_b = totals[i], totals.sum() - totals[i]
+        if n_a == 0 or n_b == 0:  # no words of its own, or no others to compare with
+            continue
         expected_a = n_a * (a + b) / (n_a + n_b)
         expected_b = n_b * (a + b) / (n_a + n_b)
         with np.errstate(divide="ignore", invalid="ignore"):
             g2 = 2 * (np.where(a > 0, a * np.log(a / expected_a), 0) + np.where(b > 0, b * np.log(b / expected_b), 0))
-        log_ratio = np.log2(((np.where(a > 0, a, 0.5)) / n_a) / ((np.where(b > 0, b, 0.5)) / max(n_b, 1)))
-        keep = (a >= min_freq) & (a / n_a > b / max(n_b, 1))
+        log_ratio = np.log2((np.where(a > 0, a, 0.5) / n_a) / (np.where(b > 0, b, 0.5) / n_b))
+        keep = (a >= min_freq) & (a / n_a > b / n_b)
         idx = np.flatnonzero(keep)
         idx = idx[np.lexsort((names[idx], -g2[idx]))][:top]
         for rank, j in enumerate(idx, start=1):
             out.append({by: unit, "lemma": names[j], "freq": int(a[j]), "freq_rest": int(b[j]),
-                        "per_10k": round(1e4 * a[j] / n_a, 2), "per_10k_rest": round(1e4 * b[j] / max(n_b, 1), 2),
+                        "per_10k": round(1e4 * a[j] / n_a, 2), "per_10k_rest": round(1e4 * b[j] / n_b, 2),
                         "g2": round(float(g2[j]), 3), "p_value": float(f"{chi2.sf(g2[j], 1):.3g}"),
                         "log_ratio": round(float(log_ratio[j]), 3), "rank": rank})
     return pd.DataFrame(out, columns=[by, "lemma", "freq", "freq_rest", "per_10k", "per_10k_rest", "g2", "p_value",

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from analysis.danish import DOC_TYPES
 from analysis.errors import ConfigError, Problem
 from analysis.paths import DEFAULT_CONFIG
 
@@ -132,6 +133,17 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     if cfg["themes"]["method"] not in ("auto", "lexicon", "classifier"):
         problems.append(Problem(str(path), f"setting 'themes.method' is {cfg['themes']['method']!r}",
                                 fix="use auto, lexicon or classifier"))
+    unknown = [t for t in cfg["compare"]["doc_types"] if t not in DOC_TYPES]
+    if unknown:
+        problems.append(Problem(str(path), f"setting 'compare.doc_types' has unknown document type(s) "
+                                f"{', '.join(map(repr, unknown))}", fix="use [] for all, or some of "
+                                + ", ".join(DOC_TYPES)))
+    if not 0 < cfg["compare"]["confidence"] < 1:
+        problems.append(Problem(str(path), f"setting 'compare.confidence' is {cfg['compare']['confidence']!r}",
+                                fix="give a level between 0 and 1, such as 0.95"))
+    if cfg["compare"]["n_bootstrap"] < 1:
+        problems.append(Problem(str(path), f"setting 'compare.n_bootstrap' is {cfg['compare']['n_bootstrap']!r}",
+                                fix="give a whole number of replicates, such as 1000"))
     if problems:
         raise ConfigError(problems)
     cfg["_path"] = str(path)

@@ -53,3 +53,7 @@ class InputError(Exception):
 
 class ConfigError(InputError):
     """A problem with the config file or the codebook."""
+
+
+class OutputLocked(Exception):
+    """Another run is writing to the same output folder (the message names the lock file)."""

@@ -44,16 +44,44 @@ class Block:
 
 # --------------------------------------------------------------------------- decoding
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+#: C0 control characters that never occur in text (tab, line feed, vertical tab, form feed and
+#: carriage return do), and DEL.
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+#: C1 control characters: in a text file they are cp1252 punctuation that went through latin-1.
+_C1 = re.compile(r"[\x80-\x9f]")
+#: More stray control characters than this share of the text (and more than two) means the file is not text.
+MAX_CONTROL_SHARE = 0.01
+
+
+def _c1_to_cp1252(char: str) -> str:
+    try:
+        return char.encode("latin-1").decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d are unassigned in cp1252
+        return ""
+
+
+def _tidy_controls(text: str) -> str | None:
+    """Repair the control characters of decoded text, or return None when it is not text.
+
+    C1 controls become the cp1252 characters they stand for (U+0092 -> ’), a vertical tab or
+    form feed (Word's manual line and page breaks) becomes a line break, other stray controls
+    are dropped.
+    """
+    if len(_BINARY.findall(text)) > max(2, MAX_CONTROL_SHARE * len(text)):
+        return None
+    text = _C1.sub(lambda m: _c1_to_cp1252(m.group()), text)
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
+    return _BINARY.sub("", text)
 
 
 def decode_text(raw: bytes, label: str) -> str:
     """Decode the bytes of a text file: UTF-8 first, then cp1252, then latin-1.
 
-    UTF-8 is tried strictly (a cp1252 file almost never decodes as valid UTF-8). Of cp1252 and
-    latin-1, cp1252 is preferred: it is what Windows writes and it agrees with latin-1 on
-    æ, ø and å, while latin-1 would turn cp1252's quotes and dashes into control characters.
-    A file with NUL bytes or with control characters under every encoding is not text.
+    UTF-8 is tried strictly (a cp1252 file almost never decodes as valid UTF-8), and a file
+    that is valid UTF-8 is read as UTF-8. Of cp1252 and latin-1, cp1252 is preferred: it is
+    what Windows writes and it agrees with latin-1 on æ, ø and å, while latin-1 would turn
+    cp1252's quotes and dashes into control characters. Stray control characters are repaired
+    (see :func:`_tidy_controls`); a file with NUL bytes or many control characters is not text.
 
     Raises
     ------
@@ -62,23 +90,21 @@ def decode_text(raw: bytes, label: str) -> str:
     """
     if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
         try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" not in raw:
-        try:
-            text = raw.decode("utf-8-sig")
-            if not _CONTROL.search(text):
+            text = _tidy_controls(raw.decode("utf-16"))
+            if text is not None:
                 return text
         except UnicodeDecodeError:
             pass
-        for encoding in ("cp1252", "latin-1"):
+    if b"\x00" not in raw:
+        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError:
                 continue
-            if not _CONTROL.search(text):
-                return text
+            tidy = _tidy_controls(text)
+            if tidy is not None:
+                return tidy
+            break  # the bytes decode, but to control characters: another encoding will not help
     raise InputError(Problem(label, "cannot be decoded as text (not UTF-8, cp1252 or latin-1)",
                              fix="save it again as UTF-8 text, or convert it to PDF or DOCX"))
 

@@ -23,7 +23,7 @@ from analysis import nlp
 from analysis.cache import cached, hash_frame
 from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, OutputLocked, Problem
 from analysis.ingest import read_document
 from analysis.paths import cache_dir
 from analysis.segment import Segment, fingerprint_text, split_segments
@@ -56,6 +56,23 @@ def corpus_fingerprint(corpus: Corpus) -> str:
     return h.hexdigest()[:16]
 
 
+def annotations_fingerprint(corpus: Path) -> str:
+    """Return a hash of the hand coding (annotations.csv and annotations_coders.csv), if any."""
+    h = hashlib.sha256()
+    for name in ("annotations.csv", "annotations_coders.csv"):
+        path = Path(corpus) / name
+        h.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+    return h.hexdigest()[:16]
+
+
+def program_version() -> str:
+    """The package version and cache schema: tables from another version are made again."""
+    from analysis import __version__
+    from analysis.cache import SCHEMA
+
+    return f"{__version__}-s{SCHEMA}"
+
+
 def ingest_corpus(corpus: Corpus) -> tuple[dict[str, list[Segment]], list[Problem]]:
     """Read and segment every valid document; return segments by doc_id and the problems met."""
     segments: dict[str, list[Segment]] = {}
@@ -78,7 +95,7 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
     ids = {d: [s.segment_id for s in segs] for d, segs in segments_by_doc.items()}
     tokens, stats = nlp.analyse_documents(texts, ids, cfg, cache_dir(out), progress=progress)
 
-    meta = corpus.documents.set_index("doc_id")
+    meta = corpus.ok.set_index("doc_id")  # valid rows only: their doc_ids are unique
     seg_rows = [
         {"doc_id": s.doc_id, "segment_id": s.segment_id, "position": s.position, "section": s.section,
          "text": s.text, "fingerprint": fingerprint_text(s.text)}
@@ -94,12 +111,15 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
     segments = segments[SEGMENT_COLUMNS]
 
     documents = corpus.documents.copy()
+    # A metadata row that failed validation keeps its own reason, even when its doc_id (empty or a
+    # duplicate) is shared with another row; a valid row can still fail when it is read.
     read_reasons = {p.doc_id: p.message for p in problems if p.doc_id and p.line is None}
     documents["status"] = [s if s != "ok" else read_reasons.get(d, "ok")
                            for d, s in zip(documents["doc_id"], documents["status"])]
     per_doc = segments.groupby("doc_id").agg(n_segments=("segment_id", "size"), n_tokens=("n_tokens", "sum"))
-    documents["n_segments"] = documents["doc_id"].map(per_doc["n_segments"]).fillna(0).astype(int)
-    documents["n_tokens"] = documents["doc_id"].map(per_doc["n_tokens"]).fillna(0).astype(int)
+    ok = documents["status"] == "ok"
+    for col in ("n_segments", "n_tokens"):
+        documents[col] = documents["doc_id"].map(per_doc[col]).where(ok).fillna(0).astype(int)
     documents = documents[DOCUMENT_COLUMNS].sort_values("doc_id", kind="stable").reset_index(drop=True)
     return RunResult(documents, segments.reset_index(drop=True), tokens, problems, stats)
 
@@ -268,7 +288,9 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     if not segments_by_doc:
         raise InputError(problems or [Problem(str(corpus), "no usable documents", fix="add documents")])
     result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
-    result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems)})
+    result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems),
+                         "annotations_fingerprint": annotations_fingerprint(Path(corpus)),
+                         "program_version": program_version(), "skip_bad": skip_bad})
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
     discover_clusters(result, cfg, book, cache_dir(out))
     compare_municipalities(result, cfg, book, cache_dir(out))
@@ -276,9 +298,38 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     return result
 
 
+#: Long tables derived from others, left out of the workbook (they stay as CSV and Parquet):
+#: one row per segment and theme, or per matched word.
+WORKBOOK_LEFT_OUT = ("theme_scores", "theme_matches")
+#: Excel's limits: rows per sheet (with the header) and characters per cell.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CHARS = 32_767
+#: Seconds a run waits for another run writing to the same output folder.
+WRITE_LOCK_TIMEOUT = 1800
+
+
 def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
-    """Write every table of a run at once (staged, so a failure keeps the previous tables)."""
+    """Write every table of a run at once (staged, so a failure keeps the previous tables).
+
+    Runs into the same output folder take turns (a lock file, ``OUT/.tables.lock``), so two
+    runs never mix their tables.
+    """
+    from filelock import FileLock, Timeout
+
     out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out / ".tables.lock"))
+    try:
+        lock.acquire(timeout=WRITE_LOCK_TIMEOUT)
+    except Timeout:
+        raise OutputLocked(f"{out / '.tables.lock'}: another run has been writing to this output folder for "
+                           f"{WRITE_LOCK_TIMEOUT:g} seconds; wait for it to finish, or use another --out") from None
+    try:
+        _write_run(result, cfg, out, corpus)
+    finally:
+        lock.release()
+
+
+def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     meta = {
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "corpus": str(corpus),
@@ -292,7 +343,8 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         **nlp.pipeline_description(cfg),
         **{k: v for k, v in result.stats.items() if k not in ("corpus_fingerprint",)},
     }
-    sheets = {"documents": result.documents, "segments": result.segments, **result.extra}
+    tables = {"documents": result.documents, "segments": result.segments, **result.extra}
+    sheets = {n: t for n, t in tables.items() if n not in WORKBOOK_LEFT_OUT}
     # The workbook is slow to write for a large corpus: an unchanged one is kept as it is.
     meta["workbook_fingerprint"] = hashlib.sha256("|".join(f"{n}:{hash_frame(t)}" for n, t in sheets.items())
                                                   .encode()).hexdigest()[:20]
@@ -300,7 +352,7 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     old_book = out / "tables" / "analysis.xlsx"
     previous = json.loads(old_meta.read_text(encoding="utf-8")).get("workbook_fingerprint") if old_meta.exists() else None
     with TableWriter(out) as tw:
-        for name, table in sheets.items():
+        for name, table in tables.items():
             tw.write(name, table)
         tw.write("tokens", result.tokens, csv=False)
         for name, table in result.parquet_only.items():
@@ -308,30 +360,57 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         if previous == meta["workbook_fingerprint"] and old_book.exists():
             shutil.copy2(old_book, tw.stage_path("analysis.xlsx"))
         else:
-            write_workbook(sheets, tw.stage_path("analysis.xlsx"))
+            write_workbook(sheets, tw.stage_path("analysis.xlsx"), left_out=list(WORKBOOK_LEFT_OUT))
         tw.write_text("run.json", json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str))
 
 
-def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """Write every table to one Excel workbook, a sheet per table (for Excel, Stata and R users).
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path, left_out: list[str] | None = None) -> None:
+    """Write tables to one Excel workbook, a sheet per table (for Excel, Stata and R users).
 
-    Text is written as text: a segment that starts with "=" does not become a formula, and
-    links are not made from URLs, so a document cannot put active content into the workbook.
+    The first sheet, ``about``, lists every sheet with its rows and columns, and the tables
+    that are only in ``OUT/tables`` as CSV and Parquet. Text is written as text: a segment that
+    starts with "=" does not become a formula, and links are not made from URLs, so a document
+    cannot put active content into the workbook. Excel's limits are kept: a cell longer than
+    32,767 characters is cut (and marked with "…"), a table longer than a sheet is cut, and
+    ``about`` says so.
     """
+    about, ready = [], {}
+    for name, table in tables.items():
+        note = ""
+        if len(table) >= EXCEL_MAX_ROWS:
+            table = table.head(EXCEL_MAX_ROWS - 1)
+            note = f"first {EXCEL_MAX_ROWS - 1:,} rows; the whole table is {name}.csv"
+        text_cols = [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
+        long = [c for c in text_cols if table[c].astype(str).str.len().max() > EXCEL_MAX_CHARS] if len(table) else []
+        if long:
+            table = table.copy()
+            for c in long:
+                table[c] = table[c].map(lambda v: v if not isinstance(v, str) or len(v) <= EXCEL_MAX_CHARS
+                                        else v[:EXCEL_MAX_CHARS - 1] + "…")
+            note = (note + "; " if note else "") + f"long text cut to {EXCEL_MAX_CHARS:,} characters in " \
+                + ", ".join(long) + f"; the whole text is in {name}.csv"
+        ready[name[:31]] = table
+        about.append({"sheet": name[:31], "table": f"{name}.csv", "rows": len(table), "columns": table.shape[1],
+                      "note": note})
+    for name in left_out or []:
+        about.append({"sheet": "", "table": f"{name}.csv", "rows": None, "columns": None,
+                      "note": "long table, not in the workbook: open the CSV or Parquet file in OUT/tables"})
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
-        for name, table in tables.items():
-            sheet = name[:31]
+        pd.DataFrame(about, columns=["sheet", "table", "rows", "columns", "note"]).to_excel(
+            writer, sheet_name="about", index=False)
+        for sheet, table in ready.items():
             table.to_excel(writer, sheet_name=sheet, index=False)
             writer.sheets[sheet].freeze_panes(1, 0)
 
 
 def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
-                  codebook: str | Path | None = None, progress: bool = True) -> dict:
+                  codebook: str | Path | None = None, progress: bool = True, skip_bad: bool = False) -> dict:
     """Bring OUT/tables up to date for this corpus, config and codebook; return the run metadata.
 
     The main job runs only when the tables are missing or were made from another corpus,
-    config or codebook (each run is cheap when the caches are warm).
+    hand coding, config, codebook or program version, or skipped bad documents that this call
+    does not allow to skip (each run is cheap when the caches are warm).
     """
     from analysis.themes import load_codebook
 
@@ -342,8 +421,9 @@ def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         loaded = load_corpus(corpus)
         wanted = {"corpus_fingerprint": corpus_fingerprint(loaded), "codebook_fingerprint": book.fingerprint,
-                  "config_fingerprint": fingerprint(cfg)}
-        if all(meta.get(k) == v for k, v in wanted.items()):
+                  "config_fingerprint": fingerprint(cfg), "annotations_fingerprint": annotations_fingerprint(corpus),
+                  "program_version": program_version()}
+        if all(meta.get(k) == v for k, v in wanted.items()) and (skip_bad or not meta.get("n_skipped")):
             return meta
-    run_pipeline(corpus, out, config, progress=progress, codebook=codebook)
+    run_pipeline(corpus, out, config, skip_bad=skip_bad, progress=progress, codebook=codebook)
     return json.loads(meta_path.read_text(encoding="utf-8"))

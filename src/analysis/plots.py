@@ -7,7 +7,7 @@ Every function returns a matplotlib Figure and draws from a table that the run w
 Usage::
 
     from analysis import plots
-    fig = plots.plot_theme_heatmap(profiles, labels)
+    fig = plots.plot_theme_heatmap(profiles, keys, labels)
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from scipy.cluster.hierarchy import dendrogram
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 SEQUENTIAL = "cividis"
 FIG_DPI = 100
+#: Above this many rows a matrix figure drops the numbers in its cells and shrinks its rows,
+#: so that a comparison of all 98 municipalities stays readable and small (the numbers are in
+#: the tables).
+MANY_UNITS = 24
 
 
 def setup_style() -> None:
@@ -117,38 +121,47 @@ def plot_clusters(clusters: pd.DataFrame, labels: dict | None = None, method: st
     return fig
 
 
-def plot_theme_heatmap(profiles: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
-    """Municipality x theme share of segments, each cell with its 95% interval (table: theme_profiles)."""
+def plot_theme_heatmap(profiles: pd.DataFrame, keys: list[str], labels: dict | None = None,
+                       confidence: float = 0.95) -> plt.Figure:
+    """Municipality x theme share of segments, each cell with its interval (table: theme_profiles).
+
+    With more than :data:`MANY_UNITS` rows the cells show colour only (the intervals are in
+    the table).
+    """
     units = sorted(profiles["unit"].unique())
+    if not units:
+        return _nothing("No segments of the selected document types")
+    many = len(units) > MANY_UNITS
     share = profiles.pivot(index="unit", columns="theme", values="share_segments").reindex(index=units, columns=keys)
     lo = profiles.pivot(index="unit", columns="theme", values="segments_ci_low").reindex(index=units, columns=keys)
     hi = profiles.pivot(index="unit", columns="theme", values="segments_ci_high").reindex(index=units, columns=keys)
-    fig, ax = plt.subplots(figsize=(1.25 * len(keys) + 3.5, 0.8 * len(units) + 2.4))
+    fig, ax = plt.subplots(figsize=(1.25 * len(keys) + 3.5, (0.2 if many else 0.8) * len(units) + 2.4))
     image = ax.imshow(share.to_numpy(dtype=float), cmap=SEQUENTIAL, vmin=0, vmax=max(0.5, float(np.nanmax(share))),
                       aspect="auto")
-    for i in range(len(units)):
+    for i in range(0 if many else len(units)):
         for j in range(len(keys)):
             value = share.iat[i, j]
             colour = "white" if value < 0.3 else "black"
             ax.text(j, i, f"{value:.0%}\n[{lo.iat[i, j]:.0%}–{hi.iat[i, j]:.0%}]", ha="center", va="center",
                     fontsize=8, color=colour)
     ax.set_xticks(range(len(keys)), _labels(keys, labels, 14), rotation=45, ha="right")
-    ax.set_yticks(range(len(units)), [wrap(u, 28) for u in units])
-    ax.set_title("Share of segments with each theme (95% bootstrap interval)")
+    ax.set_yticks(range(len(units)), [u if many else wrap(u, 28) for u in units], fontsize=7 if many else None)
+    level = f"{confidence:.0%}"
+    ax.set_title(f"Share of segments with each theme ({level} bootstrap interval)" if not many else
+                 f"Share of segments with each theme ({len(units)} units; intervals in theme_profiles.csv)")
     fig.colorbar(image, ax=ax, label="Share of segments", format=matplotlib.ticker.PercentFormatter(1.0), shrink=0.8)
     return fig
 
 
 def plot_dendrogram(linkage_result, title: str = "Municipalities clustered by theme profile") -> plt.Figure:
     """Hierarchical clustering (average linkage on cosine distance) of units (table: similarity)."""
-    fig, ax = plt.subplots(figsize=(8, 0.6 * (len(linkage_result[0]) if linkage_result else 1) + 1.8))
     if linkage_result is None:
-        ax.text(0.5, 0.5, "Fewer than two units: nothing to cluster", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return _nothing("Fewer than two units: nothing to cluster")
     units, matrix = linkage_result
-    dendrogram(matrix, labels=[wrap(u, 30) for u in units], orientation="right", ax=ax,
-               color_threshold=0, above_threshold_color=OKABE_ITO[0])
+    many = len(units) > MANY_UNITS
+    fig, ax = plt.subplots(figsize=(8, (0.18 if many else 0.6) * len(units) + 1.8))
+    dendrogram(matrix, labels=[u if many else wrap(u, 30) for u in units], orientation="right", ax=ax,
+               color_threshold=0, above_threshold_color=OKABE_ITO[0], leaf_font_size=7 if many else 10)
     ax.set_xlabel("Cosine distance")
     ax.set_title(title)
     return fig
@@ -157,17 +170,22 @@ def plot_dendrogram(linkage_result, title: str = "Municipalities clustered by th
 def plot_similarity(similarity: pd.DataFrame, column: str = "cosine_themes",
                     title: str = "Similarity of theme profiles (cosine)") -> plt.Figure:
     """Unit x unit cosine similarity (table: similarity)."""
+    if similarity.empty:
+        return _nothing("No segments of the selected document types")
     matrix = similarity.pivot(index="unit_a", columns="unit_b", values=column)
-    fig, ax = plt.subplots(figsize=(0.9 * len(matrix) + 3.5, 0.8 * len(matrix) + 2.2))
+    many = len(matrix) > MANY_UNITS
+    cell = 0.13 if many else 0.85
+    fig, ax = plt.subplots(figsize=(cell * len(matrix) + 4.5, cell * len(matrix) + 3.2))
     image = ax.imshow(matrix.to_numpy(dtype=float), cmap=SEQUENTIAL, vmin=0, vmax=1)
-    for i in range(len(matrix)):
+    for i in range(0 if many else len(matrix)):
         for j in range(len(matrix)):
             value = matrix.iat[i, j]
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if value < 0.5 else "black")
-    names = [wrap(u, 20) for u in matrix.index]
-    ax.set_xticks(range(len(matrix)), names, rotation=45, ha="right")
-    ax.set_yticks(range(len(matrix)), names)
+    names = list(matrix.index) if many else [wrap(u, 20) for u in matrix.index]
+    ax.set_xticks(range(len(matrix)), names, rotation=90 if many else 45, ha="center" if many else "right",
+                  fontsize=5 if many else None)
+    ax.set_yticks(range(len(matrix)), names, fontsize=5 if many else None)
     ax.set_title(title)
     fig.colorbar(image, ax=ax, shrink=0.8, label="Cosine similarity")
     return fig
@@ -187,6 +205,41 @@ def plot_keyness(keyness: pd.DataFrame, municipality: str, n: int = 15) -> plt.F
     ax.set_xlim(0, part["g2"].max() * 1.25)
     ax.set_xlabel("Log-likelihood G² (vs. all other municipalities)")
     ax.set_title(f"Distinctive words: {municipality}")
+    return fig
+
+
+def plot_keyness_grid(keyness: pd.DataFrame, municipalities: list[str] | None = None, n: int = 8,
+                      max_panels: int = 12, ncols: int = 3) -> plt.Figure:
+    """Small multiples of the most distinctive lemmas, one panel per municipality (table: keyness).
+
+    At most ``max_panels`` municipalities are drawn (the first by name unless ``municipalities``
+    names them); the title says how many there are in all. Each municipality's profile report
+    has its own, larger figure.
+    """
+    names = sorted(keyness["municipality"].unique()) if municipalities is None else list(municipalities)
+    if not names:
+        return _nothing("No lemma passes the minimum frequency")
+    shown = names[:max_panels]
+    nrows = -(-len(shown) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.24 * n * nrows + 1.2 * nrows + 0.6), squeeze=False)
+    for ax, name in zip(axes.flat, shown):
+        part = keyness[keyness["municipality"] == name].sort_values("g2").tail(n)
+        ax.barh(part["lemma"], part["g2"], color=OKABE_ITO[1])
+        ax.set_title(wrap(name, 30), fontsize=10)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_xlabel("G²", fontsize=8)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_axis_off()
+    more = f" (the first {len(shown)} of {len(names)}; all in keyness.csv)" if len(names) > len(shown) else ""
+    fig.suptitle(f"Distinctive words per municipality{more}", fontweight="bold")
+    return fig
+
+
+def _nothing(message: str) -> plt.Figure:
+    """A small figure that says why there is nothing to draw."""
+    fig, ax = plt.subplots(figsize=(8, 1.5))
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    ax.set_axis_off()
     return fig
 
 
@@ -211,7 +264,8 @@ def plot_cooccurrence(cooccurrence: pd.DataFrame, keys: list[str], labels: dict 
     return fig
 
 
-def plot_profile(profiles: pd.DataFrame, municipality: str, keys: list[str], labels: dict | None = None) -> plt.Figure:
+def plot_profile(profiles: pd.DataFrame, municipality: str, keys: list[str], labels: dict | None = None,
+                 confidence: float = 0.95) -> plt.Figure:
     """One municipality's theme shares with intervals against every other unit (table: theme_profiles)."""
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(keys) + 1.8))
     y = np.arange(len(keys))[::-1]
@@ -231,7 +285,7 @@ def plot_profile(profiles: pd.DataFrame, municipality: str, keys: list[str], lab
     ax.set_yticks(y, _labels(keys, labels, 32))
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlim(-0.02, 1.02)
-    ax.set_xlabel("Share of segments (95% bootstrap interval)")
+    ax.set_xlabel(f"Share of segments ({confidence:.0%} bootstrap interval)")
     ax.set_title(f"{municipality}: themes against the other municipalities")
     ax.legend(frameon=False, loc="lower right", fontsize=9)
     return fig

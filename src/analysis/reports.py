@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.errors import OutputLocked
 from analysis.paths import NOTEBOOKS_DIR, PACKAGE_DIR, PROJECT_ROOT
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -34,7 +35,7 @@ PACKAGES = ("spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn", "m
             "jupyterlab")
 
 
-class ReportLocked(Exception):
+class ReportLocked(OutputLocked):
     """Another report run holds the lock on this output folder."""
 
 
@@ -179,6 +180,7 @@ def _index_html(run: ReportRun) -> str:
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in [
         ("Run", run.run_id), ("Finished", m["finished"]), ("Corpus", m["corpus"]),
         ("Corpus fingerprint", m["corpus_fingerprint"]), ("Documents", m["n_documents"]),
+        ("Documents skipped (bad input)", m.get("n_skipped", 0)),
         ("Municipalities", m["n_municipalities"]), ("Segments", m["n_segments"]),
         ("Codebook version", m["codebook_version"]), ("Theme method", m["theme_method"]),
         ("Git commit", m["git_commit"]),
@@ -187,8 +189,9 @@ def _index_html(run: ReportRun) -> str:
     links = []
     for nb in run.notebooks:
         if nb.html is not None and nb.error is None:
+            over = " <strong>over the size limit</strong>" if nb.size_mb > m.get("max_html_mb", 5) else ""
             links.append(f"<li><a href='{html.escape(nb.html.name)}'>{html.escape(nb.title)}</a> "
-                         f"<span class='size'>({nb.size_mb:.1f} MB)</span></li>")
+                         f"<span class='size'>({nb.size_mb:.1f} MB{over})</span></li>")
         else:
             links.append(f"<li>{html.escape(nb.title)}: <strong>failed</strong> "
                          f"({html.escape(nb.error or '')}); the executed notebook is in "
@@ -241,7 +244,7 @@ def _new_run_id(reports: Path) -> str:
 def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
                   codebook: str | Path | None = None, municipalities: list[str] | None = None,
                   with_code: bool = False, notebooks: str | Path | None = None, wait: float = 0,
-                  progress: bool = True, echo=print) -> ReportRun:
+                  progress: bool = True, echo=print, skip_bad: bool = False) -> ReportRun:
     """Run every notebook with papermill and publish HTML reports (see the module docstring).
 
     Parameters
@@ -256,6 +259,8 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         Folder of notebooks (default: the project's ``notebooks/``).
     wait : float
         Seconds to wait for another report run's lock (0: fail at once).
+    skip_bad : bool
+        Report on the good documents when some are bad (the index lists the skipped ones).
 
     Raises
     ------
@@ -280,7 +285,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         raise ReportLocked(f"{reports / '.lock'}: another report run is writing to this output folder; "
                            "wait for it to finish, or pass --wait SECONDS") from None
     try:
-        meta = ensure_tables(corpus, out, config, codebook, progress=progress)
+        meta = ensure_tables(corpus, out, config, codebook, progress=progress, skip_bad=skip_bad)
         from analysis.views import load_results
 
         results = load_results(out, codebook)
@@ -304,7 +309,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         (folder / "notebooks").mkdir(parents=True)
         base = {"corpus": str(Path(corpus).resolve()), "out": str(out),
                 "config": str(Path(config).resolve()) if config else None,
-                "codebook": str(Path(codebook).resolve()) if codebook else None}
+                "codebook": str(Path(codebook).resolve()) if codebook else None, "skip_bad": skip_bad}
         jobs = []
         for source in sources:
             title = _notebook_title(source)
@@ -313,7 +318,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
                     jobs.append((source, f"profile-{slugify(name)}", f"{title}: {name}", {**base, "municipality": name}))
             else:
                 jobs.append((source, source.stem, title, dict(base)))
-        timeout = load_timeout(config)
+        timeout, max_mb = load_report_settings(config)
         run = ReportRun(run_id, folder, folder / "index.html")
         for source, stem, title, params in jobs:
             target = folder / "notebooks" / f"{stem}.ipynb"
@@ -324,15 +329,20 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             if error is None:
                 result.html = folder / f"{stem}.html"
                 result.size_mb = convert_to_html(target, result.html, title, with_code)
+                if result.size_mb > max_mb:
+                    echo(f"warning: {result.html}: {result.size_mb:.1f} MB, over reports.max_html_mb ({max_mb} MB); "
+                         "e-mail may refuse it: share the folder, or narrow the report (--municipality, doc_types)")
             run.notebooks.append(result)
         if (out / "tables" / "analysis.xlsx").exists():
             shutil.copy2(out / "tables" / "analysis.xlsx", folder / "analysis.xlsx")
         run.meta = {
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "corpus": str(Path(corpus).resolve()), "corpus_fingerprint": meta.get("corpus_fingerprint"),
-            "n_documents": meta.get("n_documents"), "n_municipalities": len(available),
+            "n_documents": meta.get("n_documents"), "n_skipped": meta.get("n_skipped", 0),
+            "n_municipalities": len(available),
             "n_segments": meta.get("n_segments"), "codebook_version": meta.get("codebook_version"),
             "theme_method": meta.get("theme_method"), "git_commit": _git_commit(), "versions": _versions(),
+            "max_html_mb": max_mb,
         }
         run.index.write_text(_index_html(run), encoding="utf-8")
         if run.ok:
@@ -342,8 +352,9 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         lock.release()
 
 
-def load_timeout(config) -> int:
-    """Seconds a notebook cell may run (``reports.timeout_per_cell``)."""
+def load_report_settings(config) -> tuple[int, float]:
+    """Seconds a notebook cell may run and the size an HTML report should stay under (MB)."""
     from analysis.config import load_config
 
-    return int(load_config(config)["reports"]["timeout_per_cell"])
+    settings = load_config(config)["reports"]
+    return int(settings["timeout_per_cell"]), float(settings["max_html_mb"])

@@ -88,11 +88,15 @@ def load_results(out: str | Path, codebook: str | Path | None = None) -> Results
 
 
 def prepare(corpus: str | Path, out: str | Path, config: str | Path | None = None,
-            codebook: str | Path | None = None) -> Results:
-    """Bring the tables up to date (running the main job only if needed) and load them."""
+            codebook: str | Path | None = None, skip_bad: bool = False) -> Results:
+    """Bring the tables up to date (running the main job only if needed) and load them.
+
+    ``skip_bad=True`` accepts a corpus with bad documents (they are left out and listed in
+    the documents table); otherwise bad input raises an error that lists every problem.
+    """
     from analysis.pipeline import ensure_tables
 
-    ensure_tables(corpus, out, config, codebook, progress=False)
+    ensure_tables(corpus, out, config, codebook, progress=False, skip_bad=skip_bad)
     return load_results(out, codebook)
 
 
@@ -275,3 +279,59 @@ def theme_terms_for(results: Results, municipality: str) -> pd.DataFrame:
         lambda g: ", ".join(f"{w} ({c})" for w, c in zip(g["word"], g["count"])), include_groups=False)
     return pd.DataFrame({"theme": [results.labels[k] for k in results.keys if k in words.index],
                          "words (count)": [words[k] for k in results.keys if k in words.index]})
+
+
+@dataclass
+class Comparison:
+    """The comparison tables for one selection of document types (see :func:`comparison`)."""
+
+    doc_types: list[str] | None
+    confidence: float
+    profiles: pd.DataFrame
+    differences: pd.DataFrame
+    similarity: pd.DataFrame
+    linkages: dict
+    keyness: pd.DataFrame
+    cooccurrence: pd.DataFrame
+
+
+def comparison(results: Results, doc_types: list[str] | None = None) -> Comparison:
+    """The comparison of municipalities with the run's settings (``compare`` in the config).
+
+    Parameters
+    ----------
+    results : Results
+    doc_types : list of str, optional
+        Document types to compare. None keeps the run's selection (``compare.doc_types``) and
+        its tables; ``[]`` means every type; another list computes the tables for it with the
+        same bootstrap replicates, confidence level, seed and keyness settings.
+    """
+    from analysis import compare
+
+    cfg = results.meta["config"]
+    c, seed = cfg["compare"], cfg["seed"]
+    run_types = sorted(c["doc_types"])
+    wanted = run_types if doc_types is None else sorted([doc_types] if isinstance(doc_types, str) else doc_types)
+    compare.filter_doc_types(results.segments.head(0), wanted)  # a typo is an error, not an empty report
+    segs, keys, types = results.segments, results.keys, wanted or None
+    similarity, linkages = compare.similarity(segs, keys, doc_types=types)
+    if wanted == run_types:
+        return Comparison(types, c["confidence"], results.profiles, results.differences, similarity, linkages,
+                          results.keyness, results.cooccurrence)
+    boot = {"n_boot": c["n_bootstrap"], "confidence": c["confidence"], "seed": seed}
+    return Comparison(
+        types, c["confidence"],
+        compare.theme_profiles(segs, keys, doc_types=types, **boot),
+        compare.theme_differences(segs, keys, doc_types=types, **boot),
+        similarity, linkages,
+        compare.keyness(segs, doc_types=types, min_freq=c["keyness_min_freq"], top=c["keyness_top"]),
+        compare.cooccurrence(segs, keys, doc_types=types))
+
+
+def keyness_summary(keyness: pd.DataFrame, n: int = 6) -> pd.DataFrame:
+    """One row per municipality: its ``n`` most distinctive lemmas with their log ratio."""
+    rows = []
+    for name, part in keyness.sort_values(["municipality", "rank"]).groupby("municipality", sort=True):
+        rows.append({"municipality": name, "distinctive words (log ratio)": ", ".join(
+            f"{r.lemma} ({r.log_ratio:+.1f})" for r in part.head(n).itertuples())})
+    return pd.DataFrame(rows, columns=["municipality", "distinctive words (log ratio)"])
