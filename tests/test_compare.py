@@ -134,3 +134,14 @@ def test_units_without_words_are_left_out_of_keyness_without_warnings():
         sim, _ = compare.similarity(segs.assign(lemmas=""), KEYS)
     assert "Vejle" not in set(table["municipality"]) and {"Aarhus", "Odense"} <= set(table["municipality"])
     assert sim.loc[sim["unit_a"] == sim["unit_b"], "cosine_words"].eq(1.0).all()
+
+
+def test_intervals_of_a_unit_do_not_move_when_other_units_are_added_or_filtered():
+    segs = _segments()
+    alone = compare.theme_profiles(segs[segs["municipality"] == "Aarhus"], KEYS, n_boot=300, seed=9)
+    together = compare.theme_profiles(segs, KEYS, n_boot=300, seed=9)
+    pd.testing.assert_frame_equal(alone.reset_index(drop=True),
+                                  together[together["municipality"] == "Aarhus"].reset_index(drop=True))
+    other_seed = compare.theme_profiles(segs[segs["municipality"] == "Aarhus"], KEYS, n_boot=300, seed=10)
+    assert not other_seed["segments_ci_high"].equals(alone["segments_ci_high"]) or \
+        not other_seed["tokens_ci_low"].equals(alone["tokens_ci_low"])

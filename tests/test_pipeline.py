@@ -177,6 +177,25 @@ def test_doc_types_in_the_config_are_checked(corpus, tmp_path, cli):
     assert f"error: {config}: setting 'compare.confidence' is 95; give a level between 0 and 1" in stderr
 
 
+def test_lexicon_cached_per_document_equals_one_pass_over_the_corpus(corpus, tmp_path):
+    from analysis.pipeline import run_pipeline, score_by_document
+    from analysis.themes import load_codebook, score_themes
+
+    result = run_pipeline(corpus, tmp_path / "out", progress=False)
+    book = load_codebook(Path(__file__).resolve().parent.parent / "codebook.yaml")
+    whole = score_themes(result.segments, result.tokens, book, 0.5, occurrences=True)
+    assert len(whole[1]) > 20 and len(whole[3]) > 20  # the fixture corpus has matches to compare
+    cache = tmp_path / "lexicon"
+    cold = score_by_document(result.segments, result.tokens, book, 0.5, result.stats["doc_keys"], cache)
+    entries = sorted(cache.glob("*.pkl"))
+    assert len(entries) == 5  # one per document
+    entries[0].unlink()  # as if that document had changed: it alone is scored again
+    warm = score_by_document(result.segments, result.tokens, book, 0.5, result.stats["doc_keys"], cache)
+    for one_pass, first, second in zip(whole, cold, warm):
+        pd.testing.assert_frame_equal(first, one_pass)
+        pd.testing.assert_frame_equal(second, one_pass)
+
+
 def test_bad_config_is_named(corpus, tmp_path, cli):
     config = tmp_path / "config.yaml"
     config.write_text("nlp:\n  batch_sise: 10\nseed: abc\n", encoding="utf-8")

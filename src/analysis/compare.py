@@ -14,6 +14,7 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from itertools import combinations
@@ -84,9 +85,11 @@ def _bootstrap_counts(theme: np.ndarray, tokens: np.ndarray, docs: np.ndarray, n
 
 def _replicates(segments: pd.DataFrame, keys: list[str], n_boot: int, seed: int) -> dict:
     """Per unit: observed shares and bootstrap replicate shares (segments and tokens)."""
-    rng = np.random.default_rng(seed)
     out = {}
     for unit, part in segments.groupby("unit", sort=True):
+        # Each unit has its own stream from the seed and its name, so its intervals do not move
+        # when other municipalities or document types are added to the corpus or filtered out.
+        rng = np.random.default_rng([seed, int.from_bytes(hashlib.sha256(str(unit).encode()).digest()[:8], "big")])
         theme = part[[f"theme_{k}" for k in keys]].to_numpy(dtype=float)
         tokens = part["n_tokens"].to_numpy(dtype=float)
         docs = part["doc_id"].to_numpy()

@@ -223,8 +223,8 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
     tokens : DataFrame
         See :func:`token_table`.
     stats : dict
-        ``parsed`` and ``cached`` document counts, and ``tokens_key``, a hash of what the token
-        table depends on (for downstream caches).
+        ``parsed`` and ``cached`` document counts, ``tokens_key``, a hash of what the token
+        table depends on, and ``doc_keys``, the same per document (for downstream caches).
     """
     nlp, info = build_pipeline(cfg)
     stops = stop_words(cfg)
@@ -256,8 +256,10 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
     columns = ["segment_id", "i", "start", "end", "text", "lower", "lemma", "content"]
     tokens = pd.concat([frames[d][columns] for d in texts_by_doc], ignore_index=True) if frames else \
         pd.DataFrame(columns=columns)
-    key = hashlib.sha256("|".join(_doc_key(info, texts_by_doc[d]) for d in texts_by_doc).encode()).hexdigest()
-    return tokens, {"parsed": len(todo), "cached": len(texts_by_doc) - len(todo), "tokens_key": key[:20]}
+    doc_keys = {d: _doc_key(info, texts_by_doc[d]) for d in texts_by_doc}
+    key = hashlib.sha256("|".join(doc_keys.values()).encode()).hexdigest()
+    return tokens, {"parsed": len(todo), "cached": len(texts_by_doc) - len(todo), "tokens_key": key[:20],
+                    "doc_keys": doc_keys}
 
 
 def is_word(text: str) -> bool:

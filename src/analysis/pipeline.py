@@ -132,17 +132,14 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     the core themes (or the one the config names), and the classifier is trained on all
     annotations. Without annotations the lexicon is used.
     """
-    from analysis.themes import score_themes
     from analysis import validation as val
 
     keys, core = codebook.keys, codebook.core_keys
     segments = result.segments
     threshold = cfg["themes"]["lexicon_threshold"]
-    lex_key = hashlib.sha256("|".join([result.stats.get("tokens_key", ""), codebook.fingerprint, str(threshold),
-                                       hash_frame(segments[["segment_id", "section"]])]).encode()).hexdigest()[:20]
-    (scores, matches, excluded, occurrences), _ = cached(
-        cache / "lexicon" if cache and "tokens_key" in result.stats else None, lex_key,
-        lambda: score_themes(segments, result.tokens, codebook, threshold, occurrences=True))
+    scores, matches, excluded, occurrences = score_by_document(
+        segments, result.tokens, codebook, threshold, result.stats.get("doc_keys"),
+        cache / "lexicon" if cache else None)
     text_matches = matches[matches["where"] == "text"]
     terms = (text_matches["theme"] + ":" + text_matches["term"].str.replace(" ", "_")).groupby(
         text_matches["segment_id"]).agg(" ".join)
@@ -204,6 +201,55 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         result.extra["validation"] = validation_table
     result.stats.update({"theme_method": method, "codebook": codebook.path, "codebook_version": codebook.version,
                          "codebook_fingerprint": codebook.fingerprint, **stats})
+
+
+def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, threshold: float,
+                      doc_keys: dict[str, str] | None, cache: Path | None) -> tuple[pd.DataFrame, ...]:
+    """The lexicon's scores, matches, exclusions and occurrences, cached per document.
+
+    The lexicon measures each segment on its own, so a document's results depend only on its
+    segments, the codebook and the threshold: a re-run scores only the documents that changed
+    (in one batch) and reads the others from ``cache``. The tables are in segment order, the
+    same as one call of :func:`analysis.themes.score_themes` on the whole corpus.
+    """
+    from analysis.themes import score_themes
+
+    def whole(segs, toks):
+        return score_themes(segs, toks, codebook, threshold, occurrences=True)
+
+    if cache is None or not doc_keys:
+        return whole(segments, tokens)
+    order = list(dict.fromkeys(segments["doc_id"]))
+    rows = pd.util.hash_pandas_object(segments[["segment_id", "section"]], index=False).to_numpy()
+    per_doc = pd.Series(rows).groupby(segments["doc_id"].to_numpy(), sort=False).agg(lambda h: h.to_numpy().tobytes())
+    stamp = f"{codebook.fingerprint}|{threshold}|{program_version()}"
+    paths = {d: cache / f"{hashlib.sha256(f'{doc_keys[d]}|{stamp}'.encode() + per_doc[d]).hexdigest()[:24]}.pkl"
+             for d in order}
+    found: dict[str, tuple] = {}
+    for d in order:
+        if paths[d].exists():
+            try:
+                found[d] = pd.read_pickle(paths[d])
+            except Exception:  # noqa: BLE001 - a damaged entry is scored again
+                paths[d].unlink(missing_ok=True)
+    todo = [d for d in order if d not in found]
+    if todo:
+        segs = segments[segments["doc_id"].isin(todo)]
+        doc_of = pd.Series(segs["doc_id"].to_numpy(), index=segs["segment_id"].to_numpy())
+        tables = whole(segs, tokens[tokens["segment_id"].isin(doc_of.index)])
+        parts = [dict(tuple(t.groupby(t["segment_id"].map(doc_of), sort=False))) for t in tables]
+        cache.mkdir(parents=True, exist_ok=True)
+        for d in todo:
+            found[d] = tuple(p[d].reset_index(drop=True) if d in p else t.iloc[:0] for p, t in zip(parts, tables))
+            tmp = paths[d].with_suffix(".tmp")
+            pd.to_pickle(found[d], tmp)
+            tmp.replace(paths[d])
+    out = []
+    for i in range(4):
+        frames = [found[d][i] for d in order]
+        nonempty = [f for f in frames if len(f)]
+        out.append(pd.concat(nonempty, ignore_index=True) if nonempty else frames[0].reset_index(drop=True))
+    return tuple(out)
 
 
 def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
@@ -341,7 +387,7 @@ def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
         "config_fingerprint": fingerprint(cfg),
         **nlp.pipeline_description(cfg),
-        **{k: v for k, v in result.stats.items() if k not in ("corpus_fingerprint",)},
+        **{k: v for k, v in result.stats.items() if k not in ("corpus_fingerprint", "doc_keys")},
     }
     tables = {"documents": result.documents, "segments": result.segments, **result.extra}
     sheets = {n: t for n, t in tables.items() if n not in WORKBOOK_LEFT_OUT}
