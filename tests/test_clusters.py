@@ -68,3 +68,20 @@ def test_segments_that_share_no_word_are_reported_not_crashed(cfg):
     result = cluster_segments(segments, themes, cfg)  # min_df=2 prunes every term
     assert result.k == 0 and result.k_criterion == "no shared vocabulary"
     assert result.table.empty and (result.labels == -1).all()
+
+
+def test_fewer_terms_than_clusters_gives_as_many_topics_as_terms(cfg):
+    lemmas = ["bolig", "bolig", "bolig x", "y", "bolig z"]  # pruning (min_df=2) leaves one term
+    segments = pd.DataFrame({"segment_id": [f"d:{i:03d}" for i in range(5)], "text": lemmas, "lemmas": lemmas})
+    result = cluster_segments(segments, pd.DataFrame({"bolig": [1, 1, 1, 0, 1]}), cfg)
+    assert len(result.table[result.table["method"] == "nmf"]) == 1
+    assert (result.k, result.k_criterion) == (2, "2 distinct segments, too few to choose k in 3..10")
+    labels = list(result.labels)
+    assert labels[0] == labels[1] == labels[2] == labels[4] != labels[3]  # "y" keeps no term: alone
+
+
+def test_segments_with_the_same_words_are_not_clustered(cfg):
+    lemmas = ["bolig hjemløshed"] * 12
+    segments = pd.DataFrame({"segment_id": [f"d:{i:03d}" for i in range(12)], "text": lemmas, "lemmas": lemmas})
+    result = cluster_segments(segments, pd.DataFrame({"bolig": [1] * 12}), cfg)
+    assert (result.k, result.k_criterion) == (0, "every segment has the same words")

@@ -178,6 +178,22 @@ def test_skip_bad_reports_on_the_good_documents_and_says_how_many_were_skipped(t
     assert json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))["skip_bad"] is True
 
 
+def test_a_report_over_the_size_limit_is_warned_on_stderr_and_marked_in_the_index(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("reports:\n  max_html_mb: 0.05\n", encoding="utf-8")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(PROJECT / "notebooks" / "01-corpus.ipynb", notebooks)
+    out = tmp_path / "out"
+    code, stdout, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", out, "--config", config,
+                                  "--notebooks", notebooks, "-q")
+    assert code == 0, stderr
+    run = (out / "reports" / "latest").resolve()
+    assert f"warning: {run / '01-corpus.html'}: " in stderr and "over reports.max_html_mb (0.05 MB)" in stderr
+    assert "warning" not in stdout
+    assert "over the size limit" in (run / "index.html").read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- the browser
 
 

@@ -9,7 +9,10 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +28,23 @@ def hash_frame(frame: pd.DataFrame) -> str:
     h = hashlib.sha256("|".join(map(str, frame.columns)).encode())
     h.update(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).to_numpy().tobytes())
     return h.hexdigest()
+
+
+@contextmanager
+def replacing(path: Path):
+    """Yield a temporary path beside ``path``; when the block succeeds it replaces ``path``.
+
+    The temporary name is unique to the process and call, so two runs that write the same
+    cache entry at once never rename each other's files; a reader sees the old file or the new
+    one, never half of one.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def cached(folder: Path | None, key: str, build):
@@ -44,8 +64,6 @@ def cached(folder: Path | None, key: str, build):
     value = build()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
+        with replacing(path) as tmp, open(tmp, "wb") as f:
             pickle.dump(value, f)
-        tmp.replace(path)
     return value, False

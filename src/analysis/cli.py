@@ -79,7 +79,7 @@ def _summarise(result, out: Path) -> None:
     docs = result.documents
     ok = int((docs["status"] == "ok").sum())
     for row in docs[docs["status"] != "ok"].itertuples():
-        typer.echo(f"skipped {row.doc_id}: {row.status}", err=True)
+        typer.echo(f"skipped {row.doc_id or '(no doc_id) ' + str(row.file)}: {row.status}", err=True)
     for problem in result.problems:
         if not problem.doc_id:
             typer.echo(f"warning: {problem}", err=True)
@@ -161,6 +161,8 @@ def report(
     except OutputLocked as exc:  # the report lock, or the tables' lock of a concurrent `run`
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_LOCKED)
+    for warning in run.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for nb in run.notebooks:
         if nb.error:
             typer.echo(f"error: notebook {nb.error}; the executed notebook is {nb.notebook}", err=True)

@@ -55,9 +55,15 @@ def _kmeans(X, k: int, seed: int, n_init: int = 3) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(X)
 
 
+def distinct_rows(X) -> int:
+    """The number of different rows of a sparse matrix (no more clusters than that make sense)."""
+    X = X.tocsr()
+    return len({(X.indices[a:b].tobytes(), X.data[a:b].tobytes()) for a, b in zip(X.indptr[:-1], X.indptr[1:])})
+
+
 def choose_k(X, k_min: int, k_max: int, seed: int) -> tuple[int, dict[int, float]]:
     """Return the k with the best silhouette (cosine) and every k's silhouette."""
-    n = X.shape[0]
+    n = distinct_rows(X)
     candidates = [k for k in range(max(2, k_min), min(k_max, n - 1) + 1)]
     if not candidates:
         return max(1, min(k_min, n)), {}
@@ -126,13 +132,17 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
         return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
     if X.shape[1] == 0:
         return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
+    if distinct_rows(X) < 2:
+        return ClusterResult(labels, topics, empty, 0, "every segment has the same words", {}, {})
     names = vectorizer.get_feature_names_out()
     if c["n_clusters"] == "auto":
         k, silhouettes = choose_k(X, c["k_min"], c["k_max"], seed)
-        criterion = f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}"
+        criterion = (f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}" if silhouettes else
+                     f"{k} distinct segments, too few to choose k in {c['k_min']}..{c['k_max']}")
     else:
-        k, silhouettes, criterion = min(int(c["n_clusters"]), X.shape[0]), {}, "fixed in config"
-    n_topics = k if c["n_topics"] == "auto" else min(int(c["n_topics"]), X.shape[0], X.shape[1])
+        k, silhouettes, criterion = min(int(c["n_clusters"]), distinct_rows(X)), {}, "fixed in config"
+    # NMF's nndsvda start needs no more topics than segments or terms.
+    n_topics = min(k if c["n_topics"] == "auto" else int(c["n_topics"]), X.shape[0], X.shape[1])
 
     km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
     labels[has_words] = km.labels_

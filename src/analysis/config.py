@@ -57,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "reports": {
         "timeout_per_cell": 600,
-        "max_html_mb": 5,
+        "max_html_mb": 5.0,
     },
 }
 

@@ -49,8 +49,10 @@ class Block:
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 #: C1 control characters: in a text file they are cp1252 punctuation that went through latin-1.
 _C1 = re.compile(r"[\x80-\x9f]")
-#: More stray control characters than this share of the text (and more than two) means the file is not text.
+#: More stray control characters than this share of the text (and more than
+#: :data:`MIN_CONTROLS_REFUSED` - 1) means the file is not text.
 MAX_CONTROL_SHARE = 0.01
+MIN_CONTROLS_REFUSED = 8
 
 
 def _c1_to_cp1252(char: str) -> str:
@@ -60,15 +62,22 @@ def _c1_to_cp1252(char: str) -> str:
         return ""
 
 
-def _tidy_controls(text: str) -> str | None:
-    """Repair the control characters of decoded text, or return None when it is not text.
+def _too_many_controls(text: str) -> tuple[int, str, int] | None:
+    """(count, first character, its line) when the text has too many stray controls, else None."""
+    found = _BINARY.findall(text)
+    if len(found) < max(MIN_CONTROLS_REFUSED, MAX_CONTROL_SHARE * len(text)):
+        return None
+    first = _BINARY.search(text)
+    return len(found), first.group(), text.count("\n", 0, first.start()) + 1
+
+
+def _tidy_controls(text: str) -> str:
+    """Repair the control characters of decoded text.
 
     C1 controls become the cp1252 characters they stand for (U+0092 -> ’), a vertical tab or
     form feed (Word's manual line and page breaks) becomes a line break, other stray controls
     are dropped.
     """
-    if len(_BINARY.findall(text)) > max(2, MAX_CONTROL_SHARE * len(text)):
-        return None
     text = _C1.sub(lambda m: _c1_to_cp1252(m.group()), text)
     text = text.replace("\x0b", "\n").replace("\x0c", "\n")
     return _BINARY.sub("", text)
@@ -81,30 +90,31 @@ def decode_text(raw: bytes, label: str) -> str:
     that is valid UTF-8 is read as UTF-8. Of cp1252 and latin-1, cp1252 is preferred: it is
     what Windows writes and it agrees with latin-1 on æ, ø and å, while latin-1 would turn
     cp1252's quotes and dashes into control characters. Stray control characters are repaired
-    (see :func:`_tidy_controls`); a file with NUL bytes or many control characters is not text.
+    (see :func:`_tidy_controls`); a file with NUL bytes, or with at least 8 control characters
+    that are also at least 1% of it, is not text.
 
     Raises
     ------
     InputError
         When the bytes are not text in any of these encodings.
     """
+    candidates = []
     if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
-        try:
-            text = _tidy_controls(raw.decode("utf-16"))
-            if text is not None:
-                return text
-        except UnicodeDecodeError:
-            pass
+        candidates.append("utf-16")
     if b"\x00" not in raw:
-        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            tidy = _tidy_controls(text)
-            if tidy is not None:
-                return tidy
-            break  # the bytes decode, but to control characters: another encoding will not help
+        candidates += ["utf-8-sig", "cp1252", "latin-1"]
+    for encoding in candidates:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = _too_many_controls(text)
+        if controls is None:
+            return _tidy_controls(text)
+        n, char, line = controls
+        raise InputError(Problem(label, f"contains {n} control characters (the first, U+{ord(char):04X}, on line "
+                                        f"{line}): it looks like a binary file, not text",
+                                 fix="save it again as plain text (UTF-8), or convert it to PDF or DOCX"))
     raise InputError(Problem(label, "cannot be decoded as text (not UTF-8, cp1252 or latin-1)",
                              fix="save it again as UTF-8 text, or convert it to PDF or DOCX"))
 

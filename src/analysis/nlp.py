@@ -31,6 +31,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
+from analysis.cache import replacing
 from analysis.danish import DOMAIN_STOP_WORDS, STOP_WORDS
 from analysis.errors import ConfigError, Problem
 
@@ -205,9 +206,9 @@ def _parse(nlp: Language, info: PipelineInfo, texts_by_doc: dict[str, list[str]]
     if cache_dir is not None:
         for doc_id, doc_list in parsed.items():
             path = cache_dir / f"{_doc_key(info, texts_by_doc[doc_id])}.spacy"
-            tmp = path.with_suffix(".tmp")
-            DocBin(attrs=["ORTH", "LEMMA", "SPACY", "POS", "TAG", "MORPH", "SENT_START"], docs=doc_list).to_disk(tmp)
-            tmp.replace(path)
+            with replacing(path) as tmp:
+                DocBin(attrs=["ORTH", "LEMMA", "SPACY", "POS", "TAG", "MORPH", "SENT_START"],
+                       docs=doc_list).to_disk(tmp)
     return parsed
 
 
@@ -249,10 +250,9 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
         if cache_dir is not None:
             position = {s: i for i, s in enumerate(ids_by_doc[doc_id])}
             path = cache_dir / f"{_doc_key(info, texts_by_doc[doc_id])}.tokens.parquet"
-            tmp = path.with_suffix(".tmp")
-            table.drop(columns="segment_id").assign(segment=table["segment_id"].map(position).astype("int32")) \
-                .to_parquet(tmp, index=False)
-            tmp.replace(path)
+            with replacing(path) as tmp:
+                table.drop(columns="segment_id").assign(segment=table["segment_id"].map(position).astype("int32")) \
+                    .to_parquet(tmp, index=False)
     columns = ["segment_id", "i", "start", "end", "text", "lower", "lemma", "content"]
     tokens = pd.concat([frames[d][columns] for d in texts_by_doc], ignore_index=True) if frames else \
         pd.DataFrame(columns=columns)

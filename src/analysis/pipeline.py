@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import nlp
-from analysis.cache import cached, hash_frame
+from analysis.cache import cached, hash_frame, replacing
 from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
 from analysis.errors import InputError, OutputLocked, Problem
@@ -241,9 +241,8 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
         cache.mkdir(parents=True, exist_ok=True)
         for d in todo:
             found[d] = tuple(p[d].reset_index(drop=True) if d in p else t.iloc[:0] for p, t in zip(parts, tables))
-            tmp = paths[d].with_suffix(".tmp")
-            pd.to_pickle(found[d], tmp)
-            tmp.replace(paths[d])
+            with replacing(paths[d]) as tmp:
+                pd.to_pickle(found[d], tmp)
     out = []
     for i in range(4):
         frames = [found[d][i] for d in order]

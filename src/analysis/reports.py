@@ -60,6 +60,7 @@ class ReportRun:
     index: Path
     notebooks: list[NotebookResult] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -330,8 +331,10 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
                 result.html = folder / f"{stem}.html"
                 result.size_mb = convert_to_html(target, result.html, title, with_code)
                 if result.size_mb > max_mb:
-                    echo(f"warning: {result.html}: {result.size_mb:.1f} MB, over reports.max_html_mb ({max_mb} MB); "
-                         "e-mail may refuse it: share the folder, or narrow the report (--municipality, doc_types)")
+                    run.warnings.append(
+                        f"{result.html}: {result.size_mb:.1f} MB, over reports.max_html_mb ({max_mb:g} MB); e-mail may "
+                        "refuse it: share the folder, or narrow the report (--municipality, or compare.doc_types "
+                        "in the config)")
             run.notebooks.append(result)
         if (out / "tables" / "analysis.xlsx").exists():
             shutil.copy2(out / "tables" / "analysis.xlsx", folder / "analysis.xlsx")
