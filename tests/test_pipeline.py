@@ -133,6 +133,9 @@ def test_workbook_cuts_text_longer_than_an_excel_cell_and_says_so(tmp_path):
     assert len(cell) == EXCEL_MAX_CHARS and cell.endswith("…") and cell.startswith("ææ")
     about = list(book["about"].iter_rows(min_row=2, values_only=True))
     assert about[0][:4] == ("segments", "segments.csv", 1, 2)
+    write_workbook({"segments": pd.DataFrame({"segment_id": ["d:001"], "text": [long]})}, tmp_path / "b.xlsx",
+                   left_out=["theme_scores"])
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()  # reproducible
     assert "long text cut to 32,767 characters in text; the whole text is in segments.csv" in about[0][4]
 
 

@@ -440,13 +440,58 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, left_out: list[s
     for name in left_out or []:
         about.append({"sheet": "", "table": f"{name}.csv", "rows": None, "columns": None,
                       "note": "long table, not in the workbook: open the CSV or Parquet file in OUT/tables"})
+    import xlsxwriter
+
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
-        pd.DataFrame(about, columns=["sheet", "table", "rows", "columns", "note"]).to_excel(
-            writer, sheet_name="about", index=False)
+    book = xlsxwriter.Workbook(str(path), options)
+    # A fixed creation date: the same tables give a byte-identical workbook.
+    book.set_properties({"title": "Udsattepolitikker: tables of one run", "created": _dt.datetime(2026, 1, 1)})
+    try:
+        bold = book.add_format({"bold": True})
+        _write_sheet(book, "about", pd.DataFrame(about, columns=["sheet", "table", "rows", "columns", "note"]), bold)
         for sheet, table in ready.items():
-            table.to_excel(writer, sheet_name=sheet, index=False)
-            writer.sheets[sheet].freeze_panes(1, 0)
+            _write_sheet(book, sheet, table, bold)
+    finally:
+        book.close()
+
+
+def _write_sheet(book, name: str, table: pd.DataFrame, header_format) -> None:
+    """Write a table to a new sheet column by column: numbers as numbers, booleans as booleans,
+    everything else as text (never a formula); missing values stay empty cells.
+
+    This is xlsxwriter's own cell writing without pandas' per-cell formatting, which made the
+    workbook the slowest step of an incremental run.
+    """
+    sheet = book.add_worksheet(name)
+    sheet.write_row(0, 0, [str(c) for c in table.columns], header_format)
+    sheet.freeze_panes(1, 0)
+    for j, column in enumerate(table.columns):
+        values = table[column]
+        if pd.api.types.is_bool_dtype(values):
+            write = sheet.write_boolean
+            cells = [(i, bool(v)) for i, v in enumerate(values.tolist(), start=1) if v is not None and v is not pd.NA]
+        elif pd.api.types.is_numeric_dtype(values):
+            numbers = values.astype("float64").to_numpy()
+            finite = np.isfinite(numbers)
+            for i in np.flatnonzero(np.isinf(numbers)):
+                sheet.write_string(int(i) + 1, j, "inf" if numbers[i] > 0 else "-inf")
+            write = sheet.write_number
+            cells = [(int(i) + 1, v) for i, v in zip(np.flatnonzero(finite), numbers[finite].tolist())]
+        else:
+            write = None
+            cells = []
+            for i, v in enumerate(values.tolist(), start=1):
+                if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == "":
+                    continue  # an empty cell, as for a missing value
+                if isinstance(v, bool | np.bool_):
+                    sheet.write_boolean(i, j, bool(v))
+                elif isinstance(v, int | float | np.integer | np.floating):
+                    sheet.write_number(i, j, float(v))
+                else:
+                    sheet.write_string(i, j, str(v))
+        if write is not None:
+            for i, v in cells:
+                write(i, j, v)
 
 
 def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
