@@ -4,6 +4,8 @@ Usage::
 
     from analysis.cache import cached, hash_frame
     value, hit = cached(out / "cache" / "models", key, build)
+
+    value = load_entry(folder, key)  # or MISSING; store_entry(folder, key, value) after a batch
 """
 
 from __future__ import annotations
@@ -47,23 +49,50 @@ def replacing(path: Path):
         tmp.unlink(missing_ok=True)
 
 
+def program_version() -> str:
+    """The package version and :data:`SCHEMA`: what a stored value or table was made by."""
+    return f"{__version__}-s{SCHEMA}"
+
+
+def _entry(folder: Path, key: str) -> Path:
+    return Path(folder) / f"{program_version()}-{key}.pkl"
+
+
+MISSING = object()
+
+
+def load_entry(folder: Path, key: str):
+    """Return the value stored under ``key``, or :data:`MISSING`; a damaged entry is removed."""
+    path = _entry(folder, key)
+    if path.exists():
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except Exception:  # noqa: BLE001 - a damaged or incompatible entry is rebuilt
+            path.unlink(missing_ok=True)
+    return MISSING
+
+
+def store_entry(folder: Path, key: str, value) -> None:
+    """Store ``value`` under ``key`` atomically (see :func:`replacing`)."""
+    path = _entry(folder, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump(value, f)
+
+
 def cached(folder: Path | None, key: str, build):
     """Return ``(build(), False)``, or ``(stored value, True)`` when the folder holds ``key``.
 
     A damaged or unreadable entry is rebuilt; writes are atomic (temporary file, then rename).
-    Entries are named by the package version and :data:`SCHEMA` as well as the key, so a
-    changed program never reads a value of another shape. ``folder=None`` disables the cache.
+    Entries are named by :func:`program_version` as well as the key, so a changed program
+    never reads a value of another shape. ``folder=None`` disables the cache.
     """
-    path = Path(folder) / f"{__version__}-s{SCHEMA}-{key}.pkl" if folder is not None else None
-    if path is not None and path.exists():
-        try:
-            with open(path, "rb") as f:
-                return pickle.load(f), True
-        except Exception:  # noqa: BLE001 - a damaged or incompatible entry is rebuilt
-            path.unlink(missing_ok=True)
+    if folder is not None:
+        value = load_entry(folder, key)
+        if value is not MISSING:
+            return value, True
     value = build()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(path) as tmp, open(tmp, "wb") as f:
-            pickle.dump(value, f)
+    if folder is not None:
+        store_entry(folder, key, value)
     return value, False

@@ -61,9 +61,12 @@ def distinct_rows(X) -> int:
     return len({(X.indices[a:b].tobytes(), X.data[a:b].tobytes()) for a, b in zip(X.indptr[:-1], X.indptr[1:])})
 
 
-def choose_k(X, k_min: int, k_max: int, seed: int) -> tuple[int, dict[int, float]]:
-    """Return the k with the best silhouette (cosine) and every k's silhouette."""
-    n = distinct_rows(X)
+def choose_k(X, k_min: int, k_max: int, seed: int, n_distinct: int | None = None) -> tuple[int, dict[int, float]]:
+    """Return the k with the best silhouette (cosine) and every k's silhouette.
+
+    No more clusters are tried than there are distinct rows (``n_distinct``, counted when not given).
+    """
+    n = distinct_rows(X) if n_distinct is None else n_distinct
     candidates = [k for k in range(max(2, k_min), min(k_max, n - 1) + 1)]
     if not candidates:
         return max(1, min(k_min, n)), {}
@@ -130,17 +133,16 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
         vectorizer, X = tfidf_matrix(lemmas[has_words], c["min_df"])
     except ValueError:  # scikit-learn: "empty vocabulary" or "after pruning, no terms remain"
         return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
-    if X.shape[1] == 0:
-        return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
-    if distinct_rows(X) < 2:
+    n_distinct = distinct_rows(X)
+    if n_distinct < 2:
         return ClusterResult(labels, topics, empty, 0, "every segment has the same words", {}, {})
     names = vectorizer.get_feature_names_out()
     if c["n_clusters"] == "auto":
-        k, silhouettes = choose_k(X, c["k_min"], c["k_max"], seed)
+        k, silhouettes = choose_k(X, c["k_min"], c["k_max"], seed, n_distinct)
         criterion = (f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}" if silhouettes else
                      f"{k} distinct segments, too few to choose k in {c['k_min']}..{c['k_max']}")
     else:
-        k, silhouettes, criterion = min(int(c["n_clusters"]), distinct_rows(X)), {}, "fixed in config"
+        k, silhouettes, criterion = min(int(c["n_clusters"]), n_distinct), {}, "fixed in config"
     # NMF's nndsvda start needs no more topics than segments or terms.
     n_topics = min(k if c["n_topics"] == "auto" else int(c["n_topics"]), X.shape[0], X.shape[1])
 

@@ -44,15 +44,36 @@ def filter_doc_types(segments: pd.DataFrame, doc_types: list[str] | None) -> pd.
         When a type is not one of the corpus's document types (a typo would otherwise give
         empty tables without a word).
     """
-    if not doc_types:
-        return segments
-    if isinstance(doc_types, str):
-        doc_types = [doc_types]
+    doc_types = check_doc_types(doc_types)
+    return segments[segments["doc_type"].isin(doc_types)] if doc_types else segments
+
+
+def check_doc_types(doc_types: str | list[str] | None) -> list[str]:
+    """Return the document types as a sorted list ([] for all), or raise a clear ValueError."""
+    doc_types = sorted([doc_types] if isinstance(doc_types, str) else doc_types or [])
     unknown = [t for t in doc_types if t not in DOC_TYPES]
     if unknown:
         raise ValueError(f"unknown document type(s) {', '.join(map(repr, unknown))} in doc_types; "
                          f"use some of {', '.join(DOC_TYPES)}, or None for all")
-    return segments[segments["doc_type"].isin(doc_types)]
+    return doc_types
+
+
+def comparison_tables(segments: pd.DataFrame, matches: pd.DataFrame, keys: list[str], settings: dict, seed: int,
+                      doc_types: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every comparison table, with the config's ``compare`` settings (bootstrap replicates,
+    confidence, keyness minimum and length) and seed: profiles per unit and per document,
+    differences, similarity, keyness, theme terms and co-occurrence."""
+    boot = {"n_boot": settings["n_bootstrap"], "confidence": settings["confidence"], "seed": seed}
+    return {
+        "theme_profiles": theme_profiles(segments, keys, doc_types=doc_types, **boot),
+        "theme_profiles_documents": theme_profiles(segments, keys, by="doc_id", doc_types=doc_types, **boot),
+        "theme_differences": theme_differences(segments, keys, doc_types=doc_types, **boot),
+        "similarity": similarity(segments, keys, doc_types=doc_types)[0],
+        "keyness": keyness(segments, doc_types=doc_types, min_freq=settings["keyness_min_freq"],
+                           top=settings["keyness_top"]),
+        "theme_terms": theme_terms(segments, matches, keys, doc_types=doc_types),
+        "cooccurrence": cooccurrence(segments, keys, doc_types=doc_types),
+    }
 
 
 def add_unit(segments: pd.DataFrame, by: str = "municipality") -> pd.DataFrame:

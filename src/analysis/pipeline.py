@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import nlp
-from analysis.cache import cached, hash_frame, replacing
+from analysis.cache import MISSING, cached, hash_frame, load_entry, program_version, store_entry
 from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
 from analysis.errors import InputError, OutputLocked, Problem
@@ -63,14 +64,6 @@ def annotations_fingerprint(corpus: Path) -> str:
         path = Path(corpus) / name
         h.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
     return h.hexdigest()[:16]
-
-
-def program_version() -> str:
-    """The package version and cache schema: tables from another version are made again."""
-    from analysis import __version__
-    from analysis.cache import SCHEMA
-
-    return f"{__version__}-s{SCHEMA}"
 
 
 def ingest_corpus(corpus: Corpus) -> tuple[dict[str, list[Segment]], list[Problem]]:
@@ -222,27 +215,18 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
     order = list(dict.fromkeys(segments["doc_id"]))
     rows = pd.util.hash_pandas_object(segments[["segment_id", "section"]], index=False).to_numpy()
     per_doc = pd.Series(rows).groupby(segments["doc_id"].to_numpy(), sort=False).agg(lambda h: h.to_numpy().tobytes())
-    stamp = f"{codebook.fingerprint}|{threshold}|{program_version()}"
-    paths = {d: cache / f"{hashlib.sha256(f'{doc_keys[d]}|{stamp}'.encode() + per_doc[d]).hexdigest()[:24]}.pkl"
-             for d in order}
-    found: dict[str, tuple] = {}
-    for d in order:
-        if paths[d].exists():
-            try:
-                found[d] = pd.read_pickle(paths[d])
-            except Exception:  # noqa: BLE001 - a damaged entry is scored again
-                paths[d].unlink(missing_ok=True)
-    todo = [d for d in order if d not in found]
+    stamp = f"{codebook.fingerprint}|{threshold}"
+    keys = {d: hashlib.sha256(f"{doc_keys[d]}|{stamp}".encode() + per_doc[d]).hexdigest()[:24] for d in order}
+    found = {d: load_entry(cache, keys[d]) for d in order}
+    todo = [d for d in order if found[d] is MISSING]
     if todo:
         segs = segments[segments["doc_id"].isin(todo)]
         doc_of = pd.Series(segs["doc_id"].to_numpy(), index=segs["segment_id"].to_numpy())
         tables = whole(segs, tokens[tokens["segment_id"].isin(doc_of.index)])
         parts = [dict(tuple(t.groupby(t["segment_id"].map(doc_of), sort=False))) for t in tables]
-        cache.mkdir(parents=True, exist_ok=True)
         for d in todo:
             found[d] = tuple(p[d].reset_index(drop=True) if d in p else t.iloc[:0] for p, t in zip(parts, tables))
-            with replacing(paths[d]) as tmp:
-                pd.to_pickle(found[d], tmp)
+            store_entry(cache, keys[d], found[d])
     out = []
     for i in range(4):
         frames = [found[d][i] for d in order]
@@ -274,26 +258,13 @@ def compare_municipalities(result: RunResult, cfg: dict, codebook, cache: Path |
     from analysis import compare
 
     c, keys, seed = cfg["compare"], codebook.keys, cfg["seed"]
-    segs, types = result.segments, c["doc_types"] or None
-    boot = {"n_boot": c["n_bootstrap"], "confidence": c["confidence"], "seed": seed}
-    matches = result.extra["theme_matches"]
-
-    def build() -> dict[str, pd.DataFrame]:
-        return {
-            "theme_profiles": compare.theme_profiles(segs, keys, doc_types=types, **boot),
-            "theme_profiles_documents": compare.theme_profiles(segs, keys, by="doc_id", doc_types=types, **boot),
-            "theme_differences": compare.theme_differences(segs, keys, doc_types=types, **boot),
-            "similarity": compare.similarity(segs, keys, doc_types=types)[0],
-            "keyness": compare.keyness(segs, doc_types=types, min_freq=c["keyness_min_freq"], top=c["keyness_top"]),
-            "theme_terms": compare.theme_terms(segs, matches, keys, doc_types=types),
-            "cooccurrence": compare.cooccurrence(segs, keys, doc_types=types),
-        }
-
+    segs, matches = result.segments, result.extra["theme_matches"]
     inputs = segs[["doc_id", "municipality", "doc_type", "segment_id", "n_tokens", "lemmas",
                    *[f"theme_{k}" for k in keys]]]
     key = hashlib.sha256((hash_frame(inputs) + hash_frame(matches) + fingerprint({"c": c, "s": seed}))
                          .encode()).hexdigest()[:20]
-    tables, _ = cached(cache / "compare" if cache else None, key, build)
+    tables, _ = cached(cache / "compare" if cache else None, key,
+                       lambda: compare.comparison_tables(segs, matches, keys, c, seed, c["doc_types"] or None))
     result.extra.update(tables)
 
 
@@ -467,31 +438,24 @@ def _write_sheet(book, name: str, table: pd.DataFrame, header_format) -> None:
     sheet.freeze_panes(1, 0)
     for j, column in enumerate(table.columns):
         values = table[column]
-        if pd.api.types.is_bool_dtype(values):
-            write = sheet.write_boolean
-            cells = [(i, bool(v)) for i, v in enumerate(values.tolist(), start=1) if v is not None and v is not pd.NA]
-        elif pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.astype("float64").to_numpy()
-            finite = np.isfinite(numbers)
-            for i in np.flatnonzero(np.isinf(numbers)):
-                sheet.write_string(int(i) + 1, j, "inf" if numbers[i] > 0 else "-inf")
-            write = sheet.write_number
-            cells = [(int(i) + 1, v) for i, v in zip(np.flatnonzero(finite), numbers[finite].tolist())]
-        else:
-            write = None
-            cells = []
-            for i, v in enumerate(values.tolist(), start=1):
-                if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == "":
-                    continue  # an empty cell, as for a missing value
-                if isinstance(v, bool | np.bool_):
-                    sheet.write_boolean(i, j, bool(v))
-                elif isinstance(v, int | float | np.integer | np.floating):
-                    sheet.write_number(i, j, float(v))
+            present = np.flatnonzero(~np.isnan(numbers))
+            for i, v in zip((present + 1).tolist(), numbers[present].tolist()):
+                if math.isinf(v):
+                    sheet.write_string(i, j, "inf" if v > 0 else "-inf")
                 else:
-                    sheet.write_string(i, j, str(v))
-        if write is not None:
-            for i, v in cells:
-                write(i, j, v)
+                    sheet.write_number(i, j, v)
+            continue
+        for i, v in enumerate(values.tolist(), start=1):
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == "":
+                continue  # an empty cell, as for a missing value
+            if isinstance(v, bool | np.bool_):
+                sheet.write_boolean(i, j, bool(v))
+            elif isinstance(v, int | float | np.integer | np.floating):
+                sheet.write_number(i, j, float(v))
+            else:
+                sheet.write_string(i, j, str(v))
 
 
 def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,

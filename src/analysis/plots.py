@@ -84,10 +84,7 @@ def plot_theme_prevalence(segments: pd.DataFrame, keys: list[str], labels: dict 
 def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
     """F1 per theme for each method and between the coders (table: validation)."""
     if validation is None or validation.empty:
-        fig, ax = plt.subplots(figsize=(8, 1.5))
-        ax.text(0.5, 0.5, "No hand coding for this corpus: add annotations.csv to validate", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return _nothing("No hand coding for this corpus: add annotations.csv to validate")
     methods = list(dict.fromkeys(validation["method"]))
     rows = keys + ["macro_core", "macro_all"]
     names = _labels(keys, labels, 18) + ["Macro,\ncore four", "Macro,\nall eight"]
@@ -194,11 +191,9 @@ def plot_similarity(similarity: pd.DataFrame, column: str = "cosine_themes",
 def plot_keyness(keyness: pd.DataFrame, municipality: str, n: int = 15) -> plt.Figure:
     """The most distinctive lemmas of one municipality (G2, with the log ratio) (table: keyness)."""
     part = keyness[keyness["municipality"] == municipality].sort_values("g2").tail(n)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(part), 1) + 1.6))
     if part.empty:
-        ax.text(0.5, 0.5, "No lemma passes the minimum frequency", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return _nothing("No lemma passes the minimum frequency")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(part) + 1.6))
     ax.barh(part["lemma"], part["g2"], color=OKABE_ITO[1])
     for i, r in enumerate(part.itertuples()):
         ax.text(r.g2 + 0.2, i, f"LR {r.log_ratio:+.1f}", va="center", fontsize=8)

@@ -49,6 +49,7 @@ class NotebookResult:
     html: Path | None = None
     error: str | None = None
     size_mb: float = 0.0
+    over_limit: bool = False  # larger than reports.max_html_mb
 
 
 @dataclass
@@ -190,7 +191,7 @@ def _index_html(run: ReportRun) -> str:
     links = []
     for nb in run.notebooks:
         if nb.html is not None and nb.error is None:
-            over = " <strong>over the size limit</strong>" if nb.size_mb > m.get("max_html_mb", 5) else ""
+            over = " <strong>over the size limit</strong>" if nb.over_limit else ""
             links.append(f"<li><a href='{html.escape(nb.html.name)}'>{html.escape(nb.title)}</a> "
                          f"<span class='size'>({nb.size_mb:.1f} MB{over})</span></li>")
         else:
@@ -330,7 +331,8 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             if error is None:
                 result.html = folder / f"{stem}.html"
                 result.size_mb = convert_to_html(target, result.html, title, with_code)
-                if result.size_mb > max_mb:
+                result.over_limit = result.size_mb > max_mb
+                if result.over_limit:
                     run.warnings.append(
                         f"{result.html}: {result.size_mb:.1f} MB, over reports.max_html_mb ({max_mb:g} MB); e-mail may "
                         "refuse it: share the folder, or narrow the report (--municipality, or compare.doc_types "
@@ -345,7 +347,6 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             "n_municipalities": len(available),
             "n_segments": meta.get("n_segments"), "codebook_version": meta.get("codebook_version"),
             "theme_method": meta.get("theme_method"), "git_commit": _git_commit(), "versions": _versions(),
-            "max_html_mb": max_mb,
         }
         run.index.write_text(_index_html(run), encoding="utf-8")
         if run.ok:

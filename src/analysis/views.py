@@ -309,23 +309,18 @@ def comparison(results: Results, doc_types: list[str] | None = None) -> Comparis
     from analysis import compare
 
     cfg = results.meta["config"]
-    c, seed = cfg["compare"], cfg["seed"]
-    run_types = sorted(c["doc_types"])
-    wanted = run_types if doc_types is None else sorted([doc_types] if isinstance(doc_types, str) else doc_types)
-    compare.filter_doc_types(results.segments.head(0), wanted)  # a typo is an error, not an empty report
-    segs, keys, types = results.segments, results.keys, wanted or None
-    similarity, linkages = compare.similarity(segs, keys, doc_types=types)
+    c = cfg["compare"]
+    run_types = compare.check_doc_types(c["doc_types"])
+    wanted = run_types if doc_types is None else compare.check_doc_types(doc_types)
+    types = wanted or None
+    similarity, linkages = compare.similarity(results.segments, results.keys, doc_types=types)
     if wanted == run_types:
-        return Comparison(types, c["confidence"], results.profiles, results.differences, similarity, linkages,
-                          results.keyness, results.cooccurrence)
-    boot = {"n_boot": c["n_bootstrap"], "confidence": c["confidence"], "seed": seed}
-    return Comparison(
-        types, c["confidence"],
-        compare.theme_profiles(segs, keys, doc_types=types, **boot),
-        compare.theme_differences(segs, keys, doc_types=types, **boot),
-        similarity, linkages,
-        compare.keyness(segs, doc_types=types, min_freq=c["keyness_min_freq"], top=c["keyness_top"]),
-        compare.cooccurrence(segs, keys, doc_types=types))
+        t = {"theme_profiles": results.profiles, "theme_differences": results.differences,
+             "keyness": results.keyness, "cooccurrence": results.cooccurrence}
+    else:
+        t = compare.comparison_tables(results.segments, results.matches, results.keys, c, cfg["seed"], types)
+    return Comparison(types, c["confidence"], t["theme_profiles"], t["theme_differences"], similarity, linkages,
+                      t["keyness"], t["cooccurrence"])
 
 
 def keyness_summary(keyness: pd.DataFrame, n: int = 6) -> pd.DataFrame:
