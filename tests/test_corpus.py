@@ -107,6 +107,8 @@ def test_unlisted_file_is_reported(corpus):
         ('doc_id,file,municipality,doc_type,year,title\na,documents/x.txt,Vejle,notat,2020,"T\n', "not valid CSV"),
         ("doc_id,file,municipality,doc_type,year,title\na,documents/x.txt,Vejle,notat,2020,T,extra\n",
          "row has 7 fields but the header has 6"),
+        ("doc_id,file,municipality,doc_type,title,year\na,documents/x.txt,Vejle,notat,T\n",
+         "line 2: row has 5 fields but the header has 6 (no year); quote fields"),
     ],
 )
 def test_malformed_metadata(corpus, content, expected):
@@ -129,3 +131,17 @@ def test_semicolon_separated_cp1252_metadata_from_excel_is_read(corpus):
 def test_missing_corpus_folder(tmp_path):
     with pytest.raises(InputError, match="corpus folder not found"):
         load_corpus(tmp_path / "nope")
+
+
+def test_a_row_may_leave_off_empty_optional_columns_at_the_end(corpus):
+    from analysis.corpus import load_corpus
+
+    with open(corpus / "metadata.csv", encoding="utf-8") as f:
+        assert f.readline().strip().endswith(",title,author")  # the fixture has an optional column
+    (corpus / "documents" / "ny.txt").write_text("Kommunen vil skaffe flere akutboliger.\n", encoding="utf-8")
+    with open(corpus / "metadata.csv", "a", encoding="utf-8") as f:
+        f.write("ny-2024,documents/ny.txt,Københavns Kommune,politik,2024,Ny politik\n")
+    loaded = load_corpus(corpus)
+    assert loaded.problems == []
+    row = loaded.documents.set_index("doc_id").loc["ny-2024"]
+    assert (row["municipality"], row["author"], row["status"]) == ("København", "", "ok")

@@ -165,8 +165,13 @@ def read_metadata(path: Path, label: str | None = None) -> tuple[list[dict[str, 
             line = reader.line_num
             if not any(f.strip() for f in fields):
                 continue
+            missing = header[len(fields):]
+            if missing and not any(c in REQUIRED_COLUMNS for c in missing):
+                fields = fields + [""] * len(missing)  # empty optional columns at the end may be left off
             if len(fields) != len(header):
-                problems.append(Problem(label, f"row has {len(fields)} fields but the header has {len(header)}",
+                lacking = [c for c in missing if c in REQUIRED_COLUMNS]
+                what = f" (no {', '.join(lacking)})" if lacking else ""
+                problems.append(Problem(label, f"row has {len(fields)} fields but the header has {len(header)}{what}",
                                         line=line, fix="quote fields that contain the separator"))
                 continue
             row = {h: f.strip() for h, f in zip(header, fields)}

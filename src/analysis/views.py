@@ -183,13 +183,13 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
                          for t in codebook.themes.values()])
 
 
-def supported_differences(results: Results, same_type_only: bool = True) -> pd.DataFrame:
-    """The pairs of units whose difference in a theme's share is supported by the intervals."""
-    d = results.differences
-    d = d[d["supported"] == 1]
+def supported_differences(differences: pd.DataFrame, labels: dict[str, str],
+                          same_type_only: bool = True) -> pd.DataFrame:
+    """The pairs of units whose difference in a theme's share is supported by the intervals,
+    themes by their Danish label (only pairs of the same document type unless told otherwise)."""
+    d = differences[differences["supported"] == 1]
     if same_type_only:
         d = d[d["same_doc_type"] == 1]
-    labels = results.labels
     return d.assign(theme=d["theme"].map(labels)).reset_index(drop=True)
 
 
@@ -267,9 +267,8 @@ def show_profile_passages(results: Results, municipality: str, n: int = 2):
 def municipality_differences(results: Results, municipality: str) -> pd.DataFrame:
     """Supported differences that involve one municipality (any document type), for its profile."""
     d = results.differences
-    mine = d[(d["supported"] == 1) & (d["unit_a"].str.startswith(municipality + " ·")
-                                       | d["unit_b"].str.startswith(municipality + " ·"))]
-    return mine.assign(theme=mine["theme"].map(results.labels)).reset_index(drop=True)
+    mine = d[d["unit_a"].str.startswith(municipality + " ·") | d["unit_b"].str.startswith(municipality + " ·")]
+    return supported_differences(mine, results.labels, same_type_only=False)
 
 
 def theme_terms_for(results: Results, municipality: str) -> pd.DataFrame:
