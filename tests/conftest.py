@@ -14,6 +14,21 @@ BAD = FIXTURES / "bad"
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory):
+    """One cache of trained theme methods for the whole session, away from the user's own."""
+    import os
+
+    folder = tmp_path_factory.mktemp("shared-cache")
+    old = os.environ.get("ANALYSIS_CACHE")
+    os.environ["ANALYSIS_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("ANALYSIS_CACHE", None)
+    else:
+        os.environ["ANALYSIS_CACHE"] = old
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A writable copy of the fixture corpus."""

@@ -226,7 +226,7 @@ def shipped(tmp_path_factory):
 
 def test_run_adds_theme_columns_matches_and_clusters(ran):
     _, out, stdout = ran
-    assert "themes: lexicon (codebook" in stdout and "no annotations" in stdout
+    assert "themes: combined (codebook" in stdout and "fitted on 490 development-set segments)" in stdout
     segs = pd.read_csv(out / "tables" / "segments.csv")
     keys = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
             "koordinering"]
@@ -238,11 +238,13 @@ def test_run_adds_theme_columns_matches_and_clusters(ran):
     assert list(matches.columns) == ["segment_id", "theme", "term", "surface", "where", "count"]
     row = matches[(matches["segment_id"] == "aarhus-2021-politik:002") & (matches["surface"] == "akutboliger")]
     assert row[["theme", "term", "count"]].values.tolist() == [["bolig", "*bolig", 1]]
-    # every assigned lexicon theme can be traced to its words
-    coded = segs.melt(id_vars="segment_id", value_vars=[f"theme_{k}" for k in keys])
-    coded = coded[coded["value"] == 1].assign(theme=lambda d: d["variable"].str[6:])
+    # every theme the lexicon assigns can be traced to its words
+    scores = pd.read_csv(out / "tables" / "theme_scores.csv")
+    coded = scores[scores["lexicon_theme"] == 1]
     traced = coded.merge(matches, on=["segment_id", "theme"], how="left")
-    assert traced["term"].notna().all()
+    assert len(coded) and traced["term"].notna().all()
+    assert set(scores["method"]) == {"combined"}
+    assert (scores["assigned"] == (scores["score"] >= 0).astype(int) * scores["assigned"]).all()
     clusters = pd.read_csv(out / "tables" / "clusters.csv")
     assert set(clusters["method"]) == {"kmeans", "nmf"}
     assert clusters.loc[clusters["method"] == "kmeans", "size"].sum() == (segs["cluster"] >= 0).sum()
@@ -251,22 +253,38 @@ def test_run_adds_theme_columns_matches_and_clusters(ran):
 
 def test_validate_on_the_shipped_corpus(shipped):
     out, stdout = shipped
-    assert "129 hand-coded segments from 5 documents; 5-fold cross-validation grouped by document" in stdout
+    assert ("train pool: 619 hand-coded segments from 39 municipalities (490 from the development set's train "
+            "split, 129 from the corpus); 5-fold cross-validation grouped by municipality") in stdout
+    assert "locked test split (210 segments from 15 municipalities never used in fitting or tuning)" in stdout
     table = pd.read_csv(out / "tables" / "validation.csv")
-    assert {"lexicon", "classifier"} <= set(table["method"])
-    assert any(m.startswith("intercoder") for m in table["method"])
-    for method in ("lexicon", "classifier"):
-        part = table[table["method"] == method].set_index("theme")
-        assert list(part.index) == ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse",
-                                    "forebyggelse", "koordinering", "macro_core", "macro_all"]
-        assert part.loc["bolig", "support"] == 7 and part.loc["macro_core", "support"] == 52
+    keys = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
+            "koordinering"]
+    cv = table[table["split"] == "cv train"]
+    assert set(cv["method"]) == {"lexicon", "model", "combined"}
+    for method, part in cv.groupby("method"):
+        part = part.set_index("theme")
+        assert list(part.index) == [*keys, "macro_core", "macro_all"]
+        assert part.loc["macro_core", "n_segments"] == 619
         assert part[["precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
-        core_mean = part.loc[["bolig", "sundhed", "beskaeftigelse", "recovery"], "f1"].mean()
-        assert abs(part.loc["macro_core", "f1"] - core_mean) < 1e-3
+        assert abs(part.loc["macro_core", "f1"] - part.loc[keys[:4], "f1"].mean()) < 1e-3
+    # the choice: best macro F1 over all themes, averaged over the development set and the corpus
+    per_source = table[table["split"].str.startswith("cv train: ") & (table["theme"] == "macro_all")]
+    assert set(per_source["split"]) == {"cv train: development set", "cv train: corpus"}
     chosen = table.loc[table["chosen"] == 1, "method"].unique().tolist()
-    macro = table[table["theme"] == "macro_core"].set_index("method")["f1"]
-    assert chosen == [macro[["lexicon", "classifier"]].idxmax()]
+    assert chosen == [per_source.groupby("method")["f1"].mean().idxmax()]
     assert f"in use: {chosen[0]}" in stdout
+    # the locked test: scored once, for the chosen method, with intervals that hold the estimate
+    test = table[table["split"] == "test"].set_index("theme")
+    assert test["method"].unique().tolist() == chosen and test.loc["bolig", "n_segments"] == 210
+    assert (test["f1_low"] <= test["f1"] + 1e-9).all() and (test["f1"] <= test["f1_high"] + 1e-9).all()
+    checks = pd.read_csv(out / "tables" / "validation_checks.csv")
+    on_test = checks[checks["split"] == "test"].set_index("check")
+    assert on_test.loc["no-theme segments left uncoded", "n"] > 0 and on_test.loc["passing-mention traps coded", "n"] > 0
+    calibration = pd.read_csv(out / "tables" / "calibration.csv")
+    assert set(calibration["split"]) == {"cv train", "test"}
+    assert calibration[(calibration["theme"] == "all") & (calibration["split"] == "test")]["n"].sum() == 210 * 8
+    inter = table[table["split"] == "intercoder"]
+    assert {"intercoder, development set (A vs B)", "intercoder, corpus (A vs B)"} == set(inter["method"])
 
 
 def test_full_run_is_deterministic(shipped, tmp_path, cli):

@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import pandas as pd
+
 from analysis.cli import app
+from analysis.themes import load_codebook
 from conftest import FIXTURE_CORPUS, PROJECT
 
 pytestmark = pytest.mark.slow
+
+KEYS = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
+        "koordinering"]
 
 
 def invoke(*args):
@@ -73,11 +79,13 @@ def test_index_shows_run_metadata_and_links(report):
     "page, headings, min_figures",
     [
         ("01-corpus.html", ["Corpus overview", "Documents", "Words per municipality and document type"], 1),
-        ("02-themes.html", ["Themes", "The codebook", "Agreement with the hand coding", "Bottom-up clusters"], 3),
-        ("03-compare.html", ["Comparing municipalities", "Theme profiles", "Differences the intervals support",
+        ("02-themes.html", ["Themes", "The codebook", "How well the themes are measured", "Choosing the method",
+                            "Are the scores probabilities?", "Bottom-up clusters"], 4),
+        ("03-compare.html", ["Comparing municipalities", "How far to trust the themes", "Theme profiles", "Differences the intervals support",
                              "Similarity and clustering of municipalities", "Distinctive words",
                              "Themes that go together", "Passages in context"], 5),
-        ("profile-aalborg.html", ["Municipality profile", "Aalborg", "Themes against the other municipalities",
+        ("profile-aalborg.html", ["Municipality profile", "Aalborg", "How far to trust the themes",
+                                  "Themes against the other municipalities",
                                   "Distinctive words", "Key passages per theme"], 2),
     ],
 )
@@ -239,3 +247,20 @@ def test_reports_open_in_headless_chromium_without_errors(report):
         assert browser.title and "Aalborg" in browser.page_source
     finally:
         browser.quit()
+
+
+def test_reports_say_how_far_to_trust_each_theme(report):
+    out, _, run = report
+    for name in ("02-themes.html", "03-compare.html", "profile-aalborg.html"):
+        text = visible_text((run / name).read_text(encoding="utf-8"))
+        assert "How the themes were measured." in text, name
+        assert "locked test set of 210 segments from 15 municipalities" in text, name
+        assert "F1 on the locked test" in text and "95% interval" in text, name
+    validation = pd.read_csv(out / "tables" / "validation.csv")
+    test = validation[(validation["split"] == "test") & validation["theme"].isin(KEYS)]
+    weak = test[test["f1"] < 0.8]["theme"].tolist()
+    profile = visible_text((run / "profile-aalborg.html").read_text(encoding="utf-8"))
+    labels = load_codebook().labels("da")
+    for key in weak:  # named in the note as indicative only
+        assert f"{labels[key]}" in profile.split("indicative only")[1], key
+    assert ("indicative only" in profile) == bool(weak)

@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.classify import LexiconClassifier, ThemeClassifier
+from analysis.classify import STRUCTURE_COLUMNS, LexiconClassifier, ThemeModel
 from analysis.config import load_config
 from analysis.errors import InputError
 from analysis.cache import cached
-from analysis.validation import agreement, cross_validate, grouped_folds, load_annotations, match_annotations
+from analysis.validation import (Labelled, agreement, bootstrap_f1, cross_validate, evaluate, grouped_folds,
+                                 load_annotations, match_annotations, reliability)
 
 
 def test_agreement_on_a_hand_made_example():
@@ -38,44 +39,139 @@ def test_grouped_folds_keep_each_document_in_one_fold():
         assert len(np.unique(folds[groups == doc])) == 1
 
 
-def _toy(n_docs=4, per_doc=12, seed=0):
+KEYS = ["bolig", "sundhed"]
+
+
+def _toy(n_groups=6, per_group=14, seed=0):
+    """Segments of six municipalities: bolig in plain words, sundhed only in words the lexicon
+    scores low (0.3), and traps that name sundhed in passing."""
     rng = np.random.default_rng(seed)
-    rows, labels = [], []
-    words = {"bolig": "bolig akutbolig herberg", "sundhed": "psykiatri misbrug læge"}
-    for d in range(n_docs):
-        for i in range(per_doc):
+    rows, labels, traps, fps = [], [], [], []
+    for g in range(n_groups):
+        for i in range(per_group):
             y = [int(rng.random() < 0.4), int(rng.random() < 0.4)]
-            lemmas = " ".join([words["bolig"] if y[0] else "møde", words["sundhed"] if y[1] else "budget", "plan"])
-            rows.append({"doc_id": f"d{d}", "lemmas": lemmas, "terms": "",
-                         "score_bolig": 0.6 * y[0], "evidence_bolig": 1.5 * y[0],
-                         "score_sundhed": 0.3 * y[1], "evidence_sundhed": 0.5 * y[1]})
+            trap = int(not y[1] and rng.random() < 0.3)
+            words = ["akutbolig boligløs herberg" if y[0] else "møde",
+                     "metadon abstinens skadestue" if y[1] else "budget", "plan"]
+            rows.append({"municipality": f"m{g}", "lemmas": " ".join(words), "n_tokens": 12,
+                         "score_bolig": 0.6 * y[0], "evidence_bolig": 1.5 * y[0], "passing_bolig": 0.0,
+                         "score_sundhed": 0.3 * y[1] + 0.1 * trap, "evidence_sundhed": 0.5 * y[1],
+                         "passing_sundhed": 1.0 * trap,
+                         **{c: 0.0 for c in STRUCTURE_COLUMNS}, "struct_n_enumerations": float(trap)})
             labels.append(y)
-    return pd.DataFrame(rows), np.array(labels)
+            traps.append([0, trap])
+            fps.append(f"f{g}-{i}")
+    return pd.DataFrame(rows), np.array(labels), np.array(traps), np.array(fps)
 
 
-def test_cross_validation_is_grouped_by_document():
-    X, Y = _toy()
+def _labelled(X, Y, traps, fps, weights=None, source="development set"):
+    n = len(Y)
+    return Labelled(X.reset_index(drop=True), Y, X["municipality"].to_numpy(), traps, fps,
+                    np.ones(n) if weights is None else weights, np.full(n, source, dtype=object))
+
+
+def test_cross_validation_is_grouped_by_municipality():
+    X, Y, traps, fps = _toy()
+    groups = X["municipality"].to_numpy()
     cfg = load_config(None)
-    cv = cross_validate(X, Y, X["doc_id"].to_numpy(), ["bolig", "sundhed"], ["bolig", "sundhed"], cfg)
-    for doc in X["doc_id"].unique():
-        test = (X["doc_id"] == doc).to_numpy()
-        model = ThemeClassifier(themes=["bolig", "sundhed"], random_state=cfg["seed"]).fit(X[~test], Y[~test])
-        assert (cv.predictions["classifier"][test] == model.predict(X[test])).all()
-    lexicon = LexiconClassifier(themes=["bolig", "sundhed"], tune=False).fit(X, Y)
-    assert (cv.predictions["lexicon"] == lexicon.predict(X)).all()
-    assert set(cv.table["method"]) == {"lexicon", "classifier"}
-    assert cv.table["n_documents"].unique().tolist() == [4]
-    # sundhed's lexicon score (0.3) is below the 0.5 threshold: the classifier learns from the words
+    cv = cross_validate(_labelled(X, Y, traps, fps), KEYS, KEYS, cfg)
+    for fold in np.unique(cv.folds):
+        test = cv.folds == fold
+        assert not set(groups[test]) & set(groups[~test])  # no municipality on both sides
+        model = ThemeModel(themes=KEYS, use_lexicon=False, C=cfg["themes"]["C"], random_state=cfg["seed"])
+        model.fit(X[~test], Y[~test], groups=groups[~test])
+        assert (cv.predictions["model"][test] == model.predict(X[test])).all()
+        assert np.allclose(cv.probabilities["model"][test], model.predict_proba(X[test]))
+    assert set(cv.table["method"]) == {"lexicon", "model", "combined"}
+    assert cv.table["n_groups"].unique().tolist() == [6] and cv.table["n_folds"].unique().tolist() == [5]
+    # sundhed's lexicon score (0.3) is below 0.5 but the words carry it: the models learn them, and
+    # the lexicon learns its threshold; all three are perfect, and a tie goes to the simplest
     f1 = cv.table.set_index(["method", "theme"])["f1"]
-    assert f1["lexicon", "sundhed"] == 0.0 and f1["classifier", "sundhed"] == 1.0
-    assert cv.chosen == "classifier"
+    assert f1["model", "sundhed"] == 1.0 and f1["combined", "bolig"] == 1.0 and f1["lexicon", "sundhed"] == 1.0
+    assert cv.chosen == "lexicon"
+
+
+def test_model_is_deterministic_with_the_config_seed():
+    X, Y, _, _ = _toy()
+    groups = X["municipality"].to_numpy()
+    seed = load_config(None)["seed"]
+    a = ThemeModel(themes=KEYS, random_state=seed).fit(X, Y, groups=groups).predict_proba(X)
+    b = ThemeModel(themes=KEYS, random_state=seed).fit(X, Y, groups=groups).predict_proba(X)
+    assert a.tobytes() == b.tobytes()
+    assert ((a >= 0) & (a <= 1)).all()
+
+
+def test_probabilities_are_calibrated_on_held_out_scores():
+    X, Y, _, _ = _toy(n_groups=8, per_group=20, seed=3)
+    model = ThemeModel(themes=KEYS, random_state=0).fit(X, Y, groups=X["municipality"].to_numpy())
+    proba = model.oof_proba_
+    # held-out probabilities of positives are high and of negatives low, and they match the observed shares
+    assert proba[Y == 1].mean() > 0.8 and proba[Y == 0].mean() < 0.2
+    table = reliability(Y, proba, KEYS, "model", "cv train")
+    pooled = table[table["theme"] == "all"]
+    assert pooled["n"].sum() == Y.size
+    assert (abs(pooled["mean_predicted"] - pooled["observed"]) * pooled["n"]).sum() / Y.size < 0.1
 
 
 def test_lexicon_threshold_tuning_is_learned_in_fit():
-    X, Y = _toy()
-    model = LexiconClassifier(themes=["bolig", "sundhed"], tune=True).fit(X, Y)
+    X, Y, _, _ = _toy()
+    model = LexiconClassifier(themes=KEYS, tune=True).fit(X, Y)
     assert model.thresholds_[1] <= 0.3  # learned: sundhed's positives score 0.3
     assert (model.predict(X) == Y).all()
+    proba = model.predict_proba(X)
+    assert proba[Y[:, 0] == 1, 0].min() > proba[Y[:, 0] == 0, 0].max()
+
+
+def test_evaluate_scores_the_locked_test_once_and_refuses_a_leak():
+    X, Y, traps, fps = _toy()
+    groups = X["municipality"].to_numpy()
+    data = _labelled(X, Y, traps, fps)
+    train, test = data.subset(groups != "m5"), data.subset(groups == "m5")
+    cfg = load_config(None)
+    cfg["compare"]["n_bootstrap"] = 50
+    ev = evaluate(train, test, KEYS, KEYS, cfg)
+    scored = ev.table[ev.table["split"] == "test"]
+    assert scored["method"].unique().tolist() == [ev.chosen] and scored["n_segments"].max() == len(test)
+    assert (scored["f1_low"] <= scored["f1"] + 1e-9).all() and (scored["f1"] <= scored["f1_high"] + 1e-9).all()
+    checks = ev.checks.set_index(["split", "method", "check"])["value"]
+    assert ("test", ev.chosen, "passing-mention traps coded") in checks.index
+    leaked = train.fingerprints.copy()
+    leaked[0] = test.fingerprints[0]  # one locked segment in the training data
+    train.fingerprints = leaked
+    with pytest.raises(RuntimeError, match="1 segment.s. of the locked test split are in the training data"):
+        evaluate(train, test, KEYS, KEYS, cfg)
+
+
+def test_sources_are_scored_apart_and_weigh_alike_in_the_choice():
+    X, Y, traps, fps = _toy(n_groups=8)
+    groups = X["municipality"].to_numpy()
+    source = np.where(np.isin(groups, ["m6", "m7"]), "corpus", "development set")
+    data = Labelled(X, Y, groups, traps, fps, np.ones(len(Y)), source)
+    cv = cross_validate(data, KEYS, KEYS, load_config(None))
+    splits = set(cv.table["split"])
+    assert splits == {"cv train", "cv train: development set", "cv train: corpus"}
+    corpus = cv.table[(cv.table["split"] == "cv train: corpus") & (cv.table["theme"] == "bolig")]
+    assert corpus["n_segments"].unique().tolist() == [28] and corpus["n_groups"].unique().tolist() == [2]
+
+
+def test_kind_weights_give_each_kind_its_share():
+    from analysis.devset import kind_weights
+
+    kinds = pd.Series(["trap"] * 6 + ["clear"] * 2 + ["other"] * 2)
+    w = kind_weights(kinds, {"trap": 0.25, "clear": 0.75})
+    assert w[:6].sum() == pytest.approx(0.25 * 10) and w[6:8].sum() == pytest.approx(0.75 * 10)
+    assert w[8:].tolist() == [1.0, 1.0]
+
+
+def test_bootstrap_intervals_resample_municipalities():
+    y_true = np.array([[1], [1], [0], [1], [0], [1]])
+    y_pred = np.array([[1], [0], [0], [1], [0], [1]])
+    groups = np.array(["a", "a", "b", "b", "c", "c"])
+    one = bootstrap_f1(y_true, y_pred, groups, ["x"], ["x"], 200, 0.95, 1)
+    two = bootstrap_f1(y_true, y_pred, groups, ["x"], ["x"], 200, 0.95, 1)
+    assert one.equals(two)
+    row = one.set_index("theme").loc["x"]
+    assert 0 <= row["f1_low"] <= 0.857 <= row["f1_high"] <= 1
 
 
 def test_annotations_errors_name_file_and_line(tmp_path):

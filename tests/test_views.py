@@ -1,6 +1,7 @@
 """HTML views used in the reports: corpus text is always escaped."""
 
 import pandas as pd
+import pytest
 
 from analysis.views import highlight, table_html
 
@@ -32,3 +33,44 @@ def test_supported_differences_keep_supported_pairs_and_name_themes_in_danish():
     assert like[["theme", "unit_b"]].values.tolist() == [["Bolig og hjemløshed", "Odense · politik"]]
     every = supported_differences(d, labels, same_type_only=False)
     assert every["unit_b"].tolist() == ["Odense · politik", "Vejle · notat"]
+
+
+def _results_with_validation(test_f1: dict[str, float]):
+    from types import SimpleNamespace
+
+    from analysis.themes import load_codebook
+
+    book = load_codebook()
+    rows = [{"method": "combined", "theme": k, "split": "test", "n_groups": 15, "n_segments": 210, "f1": f,
+             "f1_low": f - 0.1, "f1_high": min(f + 0.05, 1.0), "precision": f, "recall": f, "support": 20}
+            for k, f in test_f1.items()]
+    rows.append({"method": "lexicon", "theme": "bolig", "split": "cv train", "n_groups": 35, "n_segments": 600,
+                 "f1": 0.5, "f1_low": None, "f1_high": None, "precision": 0.5, "recall": 0.5, "support": 40})
+    meta = {"theme_method": "combined", "config": {"themes": {"indicative_below": 0.8}, "compare": {"confidence": 0.95}}}
+    results = SimpleNamespace(codebook=book, keys=book.keys, labels=book.labels("da"), meta=meta,
+                              validation=pd.DataFrame(rows))
+    return results
+
+
+def test_measurement_quality_flags_themes_below_the_limit_on_the_locked_test():
+    from analysis.views import INDICATIVE, measurement_note_html, measurement_quality
+
+    f1 = {"bolig": 0.91, "sundhed": 0.79, "beskaeftigelse": 0.86, "recovery": 0.80, "faellesskab": 0.7,
+          "inddragelse": 0.81, "forebyggelse": 0.6, "koordinering": 0.85, "macro_core": 0.84, "macro_all": 0.79}
+    results = _results_with_validation(f1)
+    q = measurement_quality(results).set_index("key")
+    assert q.loc["sundhed", "status"] == INDICATIVE and q.loc["recovery", "status"] == "validated"
+    assert q.loc["bolig", ["f1", "f1_low", "f1_high"]].tolist() == pytest.approx([0.91, 0.81, 0.96])
+    assert q.loc["bolig", "method"] == "combined"  # the cv rows of other methods are not the measurement
+    note = measurement_note_html(results)
+    assert "locked test set of 210 segments from 15 municipalities" in note
+    assert "Sundhed, psykiatri og misbrug, Fællesskab og civilsamfund, Tidlig indsats og forebyggelse" in note
+    assert "0.81–0.96" in note
+
+
+def test_without_a_locked_test_every_theme_is_indicative():
+    from analysis.views import INDICATIVE, measurement_note_html, measurement_quality
+
+    results = _results_with_validation({})
+    assert (measurement_quality(results)["status"] == INDICATIVE).all()
+    assert "not been checked against a locked test set" in measurement_note_html(results)

@@ -22,7 +22,7 @@ import pandas as pd
 from analysis import __version__
 
 #: Bump when the structure of a cached value changes, so old entries are never read back.
-SCHEMA = 2
+SCHEMA = 3
 
 
 def hash_frame(frame: pd.DataFrame) -> str:

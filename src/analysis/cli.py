@@ -86,8 +86,11 @@ def _summarise(result, out: Path) -> None:
     st = result.stats
     typer.echo(f"{ok} documents, {len(result.segments)} segments, {int(result.segments['n_tokens'].sum())} tokens "
                f"({st.get('parsed', 0)} parsed, {st.get('cached', 0)} from cache)")
-    annotated = f", {st['n_annotated']} hand-coded segments" if "n_annotated" in st else ", no annotations"
-    typer.echo(f"themes: {st.get('theme_method')} (codebook {st.get('codebook_version')}{annotated})")
+    trained = [f"{st['n_dev_train']} development-set segments"] if st.get("n_dev_train") else []
+    if st.get("n_annotated"):
+        trained.append(f"{st['n_annotated']} hand-coded segments of this corpus")
+    basis = f"; fitted on {' and '.join(trained)}" if trained else "; no hand coding: the lexicon alone"
+    typer.echo(f"themes: {st.get('theme_method')} (codebook {st.get('codebook_version')}{basis})")
     if st.get("annotations_unmatched"):
         typer.echo(f"warning: {st['annotations_unmatched']} annotations match no current segment (their text "
                    "changed); re-code them", err=True)
@@ -105,21 +108,19 @@ def validate(
     codebook: Optional[Path] = CodebookOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
-    """Agreement of the lexicon and the classifier with the hand coding (grouped cross-validation)."""
+    """Compare lexicon, model and combined by grouped cross-validation on the train split; score the
+    chosen method once on the locked test split (with bootstrap intervals)."""
+    from analysis.validation import summary_text
+
     result = _run(corpus, out, config, codebook, False, quiet)
     table = result.extra.get("validation")
     if table is None:
-        typer.echo(f"error: {corpus}/annotations.csv: no usable hand coding (missing, or fewer than 20 matching "
-                   "segments from at least two documents); add annotations to validate", err=True)
+        typer.echo(f"error: no hand coding to validate against: neither the development set "
+                   f"(themes.dev_set) nor {corpus}/annotations.csv has 20 coded segments from two municipalities",
+                   err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    st = result.stats
-    folds = int(table["n_folds"].max())
-    typer.echo(f"{st['n_annotated']} hand-coded segments from {int(table['n_documents'].max())} documents; "
-               f"{folds}-fold cross-validation grouped by document\n")
-    show = table[["method", "theme", "precision", "recall", "f1", "kappa", "support"]]
-    typer.echo(show.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    typer.echo(f"\nin use: {st['theme_method']} (higher macro F1 over the core themes, or as set in the config)")
-    typer.echo(f"written to {Path(out) / 'tables' / 'validation.csv'}")
+    typer.echo(summary_text(table, result.extra.get("validation_checks"), result.stats))
+    typer.echo(f"written to {Path(out) / 'tables' / 'validation.csv'} (and validation_checks.csv, calibration.csv)")
 
 
 @app.command()

@@ -21,6 +21,9 @@ from analysis.danish import DOC_TYPES
 from analysis.errors import ConfigError, Problem
 from analysis.paths import DEFAULT_CONFIG
 
+#: Values of ``themes.method``: auto chooses by grouped cross-validation on the train split.
+THEME_METHODS = ("auto", "lexicon", "model", "combined")
+
 #: Every setting the project knows, with its default. The YAML file may override any of them;
 #: a key that is not here is an error (a typo would otherwise be ignored silently).
 DEFAULTS: dict[str, Any] = {
@@ -34,10 +37,17 @@ DEFAULTS: dict[str, Any] = {
     },
     "themes": {
         "codebook": "codebook.yaml",
-        "method": "auto",  # auto | lexicon | classifier
+        "method": "auto",  # auto | lexicon | model | combined
+        "dev_set": "corpus/dev",  # the development set (train and locked test split), relative to the project
         "lexicon_threshold": 0.5,
-        "classifier_threshold": 0.5,
-        "cv_folds": 5,
+        "cv_folds": 5,  # grouped by municipality
+        "C": 4.0,  # inverse regularisation of the models' logistic regressions
+        # The development set over-samples hard cases by design; in training, its segments are
+        # weighted so that each kind has this share (what municipal text looks like), and the
+        # corpus's own hand-coded segments (the text being measured) count this many times.
+        "kind_shares": {"clear": 0.5, "paraphrase": 0.15, "trap": 0.15, "procedural": 0.15, "list": 0.05},
+        "corpus_weight": 3.0,
+        "indicative_below": 0.8,  # a theme whose F1 on the locked test is below this is "indicative only"
     },
     "clusters": {
         "n_clusters": "auto",  # or a whole number
@@ -130,9 +140,9 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
                                   fix="check indentation and quoting")) from None
     problems: list[Problem] = []
     cfg = _check(raw, DEFAULTS, "", str(path), problems)
-    if cfg["themes"]["method"] not in ("auto", "lexicon", "classifier"):
+    if cfg["themes"]["method"] not in THEME_METHODS:
         problems.append(Problem(str(path), f"setting 'themes.method' is {cfg['themes']['method']!r}",
-                                fix="use auto, lexicon or classifier"))
+                                fix="use " + ", ".join(THEME_METHODS[:-1]) + " or " + THEME_METHODS[-1]))
     unknown = [t for t in cfg["compare"]["doc_types"] if t not in DOC_TYPES]
     if unknown:
         problems.append(Problem(str(path), f"setting 'compare.doc_types' has unknown document type(s) "

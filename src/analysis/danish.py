@@ -82,3 +82,38 @@ DOC_TYPES = (
 def is_stop(word: str) -> bool:
     """Return True when a lower-case word or lemma is a Danish or domain stop word."""
     return word in STOP_WORDS or word in DOMAIN_STOP_WORDS
+
+#: Words that open a list of examples ("udsatte med komplekse problemer, fx misbrug og psykisk
+#: sygdom"): what follows, up to the end of the clause, names things in passing.
+EXAMPLE_INTRODUCERS = (
+    "såsom", "fx", "f.eks.", "f. eks.", "eks.", "eksempelvis", "for eksempel", "bl.a.", "blandt andet",
+    "herunder", "heriblandt", "bl. a.", "som for eksempel", "som fx", "inklusive", "inkl.",
+)
+
+#: Cues of a sentence that defines the target group ("Målgruppen er borgere, der er ramt af
+#: hjemløshed, misbrug eller psykisk sygdom"). Regular expressions, matched case-insensitively.
+TARGET_GROUP_CUES = (
+    r"målgrupp\w*",
+    r"udsatte\s+(?:borgere|mennesker|voksne)\s+(?:er|forstås|defineres)",
+    r"(?:defineres|forstås|omfatter|omfattes\s+af|dækker\s+over|kendetegnet\s+ved|karakteriseret\s+ved)",
+    r"(?:borgere|mennesker|personer|voksne|kvinder|mænd|unge|familier)\s*,?\s+(?:der|som)\s+(?:er\s+ramt\s+af"
+    r"|har|lever\s+med|kæmper\s+med|lider\s+af|befinder\s+sig|oplever|står\s+i|er\s+i)",
+    r"(?:borgere|mennesker|personer|voksne|kvinder|mænd)\s+med\s+(?:et\s+|en\s+)?(?:\w+\s+){0,2}\w+\s*(?:,|og|eller)",
+    r"(?:ramt\s+af|præget\s+af|problemer\s+med|udfordringer\s+med|problemstillinger\s+som)",
+)
+
+#: Last parts of compounds that name a plan, law, reform, administrative area or unit rather than
+#: a field of effort ("Sundhedspolitikken", "hjemløsereformen", "beskæftigelsesområdet",
+#: "Socialforvaltningen"): a theme word as the first part of such a name is a passing mention.
+NAMED_UNIT_HEADS = (
+    "politik", "politikken", "politikker", "politikkerne", "planen", "planer", "planerne",
+    "strategi", "strategien", "strategier", "reform", "reformen", "reformer", "reformerne",
+    "lov", "loven", "lovens", "lovgivning", "lovgivningen", "forvaltning", "forvaltningen",
+    "afdeling", "afdelingen", "udvalg", "udvalget", "udvalgets", "sekretariat", "sekretariatet",
+    "styrelse", "styrelsen", "ministerium", "ministeriet", "direktør", "direktøren",
+    "området", "områdets", "områderne",
+)
+
+#: Short words that may stand inside an item of an enumeration without making it long
+#: ("psykisk sygdom", "vold i familien").
+ENUMERATION_JOINERS = ("og", "eller", "samt", "&", "/")

@@ -43,3 +43,17 @@ def tables_dir(out: Path | str) -> Path:
 def cache_dir(out: Path | str) -> Path:
     """Return the folder of the on-disk caches (parsed documents, models) under an output folder."""
     return Path(out) / "cache"
+
+
+def shared_cache_dir() -> Path:
+    """Return the folder of caches that do not depend on the corpus or the output folder: the
+    development set through the NLP and the trained and validated theme methods.
+
+    ``ANALYSIS_CACHE`` overrides it; else ``$XDG_CACHE_HOME/udsatte-analysis`` (``~/.cache``).
+    Entries are keyed by content, so runs on any corpus share them and a stale entry is never read.
+    """
+    env = os.environ.get("ANALYSIS_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "udsatte-analysis"

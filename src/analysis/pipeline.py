@@ -26,7 +26,7 @@ from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
 from analysis.errors import InputError, OutputLocked, Problem
 from analysis.ingest import read_document
-from analysis.paths import cache_dir
+from analysis.paths import cache_dir, shared_cache_dir
 from analysis.segment import Segment, fingerprint_text, split_segments
 from analysis.tables import TableWriter
 
@@ -117,13 +117,98 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
     return RunResult(documents, segments.reset_index(drop=True), tokens, problems, stats)
 
 
+FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "struct_")
+
+
+def _feature_columns(frame: pd.DataFrame) -> list[str]:
+    return ["section", "lemmas", "n_tokens", *[c for c in frame.columns if c.startswith(FEATURE_PREFIXES)]]
+
+
+def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, codebook, corpus: Path,
+                  cache: Path | None) -> tuple:
+    """The labelled data of the theme methods: the development set's train split plus the corpus's
+    own hand coding (the train pool), and the development set's locked test split.
+
+    Returns
+    -------
+    train, test : Labelled or None
+    intercoder : DataFrame or None
+        Agreement of the two coders of the development set and of the corpus's hand coding.
+    stats : dict
+    """
+    from analysis import validation as val
+    from analysis.devset import devset_frame, devset_path, kind_weights, load_devset, trap_pairs
+
+    keys, core, t = codebook.keys, codebook.core_keys, cfg["themes"]
+    parts, test, inter, stats = [], None, [], {}
+    dev_dir = devset_path(cfg)
+    dev = load_devset(dev_dir, keys)
+    if dev is not None:
+        shared = shared_cache_dir() if cache else None
+        key = hashlib.sha256("|".join([hash_frame(dev), codebook.fingerprint, fingerprint(cfg["nlp"]),
+                                        str(t["lexicon_threshold"])]).encode()).hexdigest()[:20]
+        frame, _ = cached(shared / "devset" if shared else None, key,
+                          lambda: devset_frame(dev, cfg, codebook, shared / "devset" if shared else None))
+        cols = _feature_columns(frame)
+        for split in ("train", "test"):
+            part = frame[frame["split"] == split].reset_index(drop=True)
+            data = val.Labelled(part[cols], part[keys].to_numpy(), part["municipality"].to_numpy(),
+                                trap_pairs(part, keys), part["fingerprint"].to_numpy(),
+                                kind_weights(part["kind"], t["kind_shares"]),
+                                np.full(len(part), "development set", dtype=object))
+            if split == "train":
+                parts.append(data)
+            elif len(part):
+                test = data
+        stats.update({"n_dev_train": int((frame["split"] == "train").sum()),
+                      "n_dev_test": int((frame["split"] == "test").sum()),
+                      "n_dev_municipalities": int(frame["municipality"].nunique())})
+        inter.append(_intercoder(dev_dir / "annotations_coders.csv", keys, core, "development set",
+                                 dev[["fingerprint", "municipality"]]))
+    ann_path = corpus / "annotations.csv"
+    if ann_path.exists():
+        annotations = val.load_annotations(ann_path, keys, label=f"{str(corpus).rstrip('/')}/annotations.csv")
+        matched, unmatched = val.match_annotations(annotations, segments)
+        stats.update({"n_annotated": len(matched), "annotations_unmatched": unmatched})
+        if len(matched):
+            rows = features.set_index("segment_id").loc[matched["segment_id"]].reset_index()
+            n = len(rows)
+            parts.append(val.Labelled(rows[_feature_columns(rows)], matched[keys].to_numpy(),
+                                      rows["municipality"].to_numpy(), np.zeros((n, len(keys)), dtype=int),
+                                      matched["fingerprint"].to_numpy(), np.full(n, float(t["corpus_weight"])),
+                                      np.full(n, "corpus", dtype=object)))
+            inter.append(_intercoder(corpus / "annotations_coders.csv", keys, core, "corpus",
+                                     segments[["fingerprint", "municipality"]]))
+    train = val.Labelled.concat(parts) if parts else None
+    inter = [x for x in inter if x is not None]
+    return train, test, (pd.concat(inter, ignore_index=True) if inter else None), stats
+
+
+def _intercoder(path: Path, keys, core, label: str, units: pd.DataFrame) -> pd.DataFrame | None:
+    from analysis import validation as val
+
+    if not path.exists():
+        return None
+    coders = pd.read_csv(path, dtype={"fingerprint": str}, encoding="utf-8-sig")
+    table = val.intercoder_table(coders, keys, core)
+    if table is None:
+        return None
+    table["method"] = f"intercoder, {label} ({table['method'].iat[0].split('(')[-1]}"
+    table.insert(2, "split", "intercoder")
+    table.insert(3, "n_groups", units[units["fingerprint"].isin(coders["fingerprint"])]["municipality"].nunique())
+    table.insert(4, "n_folds", 0)
+    table["chosen"] = 0
+    return table
+
+
 def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: Path | None) -> None:
     """Add theme scores and assignments to the segments, and the tables that explain them.
 
-    The lexicon always runs. When the corpus has hand-coded ``annotations.csv``, both methods are
-    cross-validated grouped by document; the method in use is the better one by macro F1 over
-    the core themes (or the one the config names), and the classifier is trained on all
-    annotations. Without annotations the lexicon is used.
+    The lexicon always runs. The three methods (lexicon, model, combined) are cross-validated,
+    grouped by municipality, on the development set's train split plus the corpus's own hand
+    coding; the best by macro F1 (or the one the config names) is fitted on all of it, scored
+    once on the locked test split, and measures the corpus: ``score_<key>`` is its calibrated
+    probability, ``theme_<key>`` its assignment. Without labelled data the lexicon is used.
     """
     from analysis import validation as val
 
@@ -133,49 +218,27 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     scores, matches, excluded, occurrences = score_by_document(
         segments, result.tokens, codebook, threshold, result.stats.get("doc_keys"),
         cache / "lexicon" if cache else None)
-    text_matches = matches[matches["where"] == "text"]
-    terms = (text_matches["theme"] + ":" + text_matches["term"].str.replace(" ", "_")).groupby(
-        text_matches["segment_id"]).agg(" ".join)
-    features = pd.concat([segments[["segment_id", "doc_id", "lemmas"]].reset_index(drop=True),
-                          scores.drop(columns=["segment_id"])], axis=1)
-    features["terms"] = features["segment_id"].map(terms).fillna("")
+    features = pd.concat([segments[["segment_id", "doc_id", "municipality", "section", "lemmas", "n_tokens"]]
+                          .reset_index(drop=True), scores.drop(columns=["segment_id"])], axis=1)
 
     method, validation_table, stats = "lexicon", None, {}
     proba = scores[[f"score_{k}" for k in keys]].to_numpy()
     assigned = scores[[f"theme_{k}" for k in keys]].to_numpy()
-    ann_path = corpus / "annotations.csv"
-    if ann_path.exists():
-        annotations = val.load_annotations(ann_path, keys, label=f"{str(corpus).rstrip('/')}/annotations.csv")
-        matched, unmatched = val.match_annotations(annotations, segments)
-        stats.update({"n_annotated": len(matched), "annotations_unmatched": unmatched})
-        if len(matched) >= val.MIN_ANNOTATED and matched["doc_id"].nunique() >= 2:
-            rows = features.set_index("segment_id").loc[matched["segment_id"]].reset_index()
-            X_cols = ["lemmas", "terms", *[c for c in features.columns if c.startswith(("score_", "evidence_"))]]
-            X, Y, groups = rows[X_cols], matched[keys].to_numpy(), matched["doc_id"].to_numpy()
-            key = val.training_key(X, Y, groups, codebook.fingerprint, cfg)
-
-            def train():
-                cv = val.cross_validate(X, Y, groups, keys, core, cfg)
-                final = val.make_methods(keys, cfg)[cv.chosen].fit(X, Y)
-                return {"cv_table": cv.table, "chosen": cv.chosen, "model": final}
-
-            trained, from_cache = cached(cache / "models" if cache else None, key, train)
-            stats["model_from_cache"] = from_cache
-            validation_table = trained["cv_table"]
-            double = corpus / "annotations_coders.csv"
-            if double.exists():
-                coders = pd.read_csv(double, dtype={"fingerprint": str}, encoding="utf-8-sig")
-                inter = val.intercoder_table(coders, keys, core)
-                if inter is not None:
-                    inter.insert(2, "n_documents", coders.merge(segments[["fingerprint", "doc_id"]])["doc_id"].nunique())
-                    inter.insert(3, "n_folds", 0)
-                    inter["chosen"] = 0
-                    validation_table = pd.concat([validation_table, inter], ignore_index=True)
-            method = trained["chosen"]
-            if method == "classifier":
-                all_X = features[X_cols]
-                proba = trained["model"].predict_proba(all_X)
-                assigned = trained["model"].predict(all_X)
+    train, test, intercoder, stats = training_data(features, segments, cfg, codebook, corpus, cache)
+    if train is not None and len(train) >= val.MIN_ANNOTATED and len(np.unique(train.groups)) >= 2:
+        key = val.training_key(train, test, codebook.fingerprint, cfg)
+        evaluation, from_cache = cached(shared_cache_dir() / "models" if cache else None, key,
+                                        lambda: val.evaluate(train, test, keys, core, cfg))
+        stats["model_from_cache"] = from_cache
+        validation_table = evaluation.table
+        if intercoder is not None:
+            validation_table = pd.concat([validation_table, intercoder], ignore_index=True)
+        result.extra["validation_checks"] = evaluation.checks
+        result.extra["calibration"] = evaluation.calibration
+        method = evaluation.chosen
+        X = features[_feature_columns(features)]
+        proba = evaluation.model.predict_proba(X)
+        assigned = evaluation.model.predict(X)
     for j, k in enumerate(keys):
         segments[f"score_{k}"] = np.round(proba[:, j], 4)
         segments[f"theme_{k}"] = assigned[:, j].astype(int)
@@ -183,9 +246,9 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     for j, k in enumerate(keys):
         long.append(pd.DataFrame({
             "segment_id": segments["segment_id"], "theme": k,
-            "lexicon_evidence": scores[f"evidence_{k}"], "lexicon_score": scores[f"score_{k}"],
-            "lexicon_theme": scores[f"theme_{k}"], "score": segments[f"score_{k}"],
-            "assigned": segments[f"theme_{k}"], "method": method}))
+            "lexicon_evidence": scores[f"evidence_{k}"], "lexicon_passing": scores[f"passing_{k}"],
+            "lexicon_score": scores[f"score_{k}"], "lexicon_theme": scores[f"theme_{k}"],
+            "score": segments[f"score_{k}"], "assigned": segments[f"theme_{k}"], "method": method}))
     result.extra["theme_matches"] = matches
     result.parquet_only["theme_occurrences"] = occurrences
     result.extra["theme_exclusions"] = excluded

@@ -82,24 +82,59 @@ def plot_theme_prevalence(segments: pd.DataFrame, keys: list[str], labels: dict 
 
 
 def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
-    """F1 per theme for each method and between the coders (table: validation)."""
+    """F1 per theme: every method cross-validated on the train pool (bars), the method in use on
+    the locked test split with its interval (black points), and the coders' agreement (table: validation)."""
     if validation is None or validation.empty:
-        return _nothing("No hand coding for this corpus: add annotations.csv to validate")
-    methods = list(dict.fromkeys(validation["method"]))
+        return _nothing("No hand coding: add annotations to validate")
     rows = keys + ["macro_core", "macro_all"]
     names = _labels(keys, labels, 18) + ["Macro,\ncore four", "Macro,\nall eight"]
-    fig, ax = plt.subplots(figsize=(11, 4.6))
+    cv = validation[validation["split"] == "cv train"]
+    methods = list(dict.fromkeys(cv["method"]))
+    fig, ax = plt.subplots(figsize=(11, 4.8))
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(rows))
     for i, method in enumerate(methods):
-        f1 = validation[validation["method"] == method].set_index("theme").reindex(rows)["f1"]
-        ax.bar(x + (i - (len(methods) - 1) / 2) * width, f1, width, label=method, color=OKABE_ITO[i])
-    ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1, label="goal 0.80")
+        f1 = cv[cv["method"] == method].set_index("theme").reindex(rows)["f1"]
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, f1, width, label=f"{method} (cross-validated, train)",
+               color=OKABE_ITO[i], alpha=0.85)
+    test = validation[validation["split"] == "test"].set_index("theme").reindex(rows)
+    if test["f1"].notna().any():
+        err = np.vstack([test["f1"] - test["f1_low"], test["f1_high"] - test["f1"]])
+        ax.errorbar(x, test["f1"], yerr=np.clip(err, 0, None), fmt="o", color="black", capsize=3,
+                    label=f"{test['method'].dropna().iat[0]} on the locked test (interval)")
+    inter = validation[validation["split"] == "intercoder"]
+    for i, (method, part) in enumerate(inter.groupby("method", sort=False)):
+        f1 = part.set_index("theme").reindex(rows)["f1"]
+        ax.plot(x, f1, linestyle="none", marker="_", markersize=14, color=OKABE_ITO[5 + i % 2], label=method)
+    ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1, label="0.80: below it a theme is indicative only")
     ax.set_xticks(x, names, rotation=45, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1 against the hand coding")
-    ax.set_title("Agreement with the hand coding (grouped cross-validation)")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    ax.set_title("Agreement with the hand coding")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return fig
+
+
+def plot_reliability(calibration: pd.DataFrame | None) -> plt.Figure:
+    """Reliability diagram: predicted probability against the observed share of segments with
+    the theme (all themes pooled), cross-validated on train and on the locked test (table: calibration)."""
+    if calibration is None or calibration.empty:
+        return _nothing("No calibration: the themes have no hand coding to calibrate against")
+    part = calibration[calibration["theme"] == "all"]
+    fig, ax = plt.subplots(figsize=(5.6, 5))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="perfect calibration")
+    for i, (split, g) in enumerate(part.groupby("split", sort=False)):
+        ax.plot(g["mean_predicted"], g["observed"], marker="o", color=OKABE_ITO[i],
+                label=f"{split} ({int(g['n'].sum()):,} segment-theme pairs)")
+        for r in g.itertuples():
+            ax.annotate(f"{r.n}", (r.mean_predicted, r.observed), fontsize=7, xytext=(3, -9),
+                        textcoords="offset points", color=OKABE_ITO[i])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Predicted probability (score)")
+    ax.set_ylabel("Observed share with the theme")
+    ax.set_title(f"Reliability of the scores ({part['method'].iat[0]})")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
     return fig
 
 

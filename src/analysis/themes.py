@@ -36,6 +36,7 @@ MIN_HEAD = 3  # letters before an infix stem ("akut" + "bolig")
 SECTION_WEIGHT = 0.5  # a heading helps decide (at most this much per theme), it cannot code alone
 MIN_ITEM_WORDS = 3  # list items shorter than this are labels, not scored on their own
 TOKENS_PER_MATCH = 40  # a unit of this many words needs one clear match; 160 words need two
+PASSING_WEIGHT = 0.25  # a passing mention counts this much, unless the theme is treated elsewhere in the segment
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,24 @@ def apply_exclusions(matches: pd.DataFrame, spans: dict) -> tuple[pd.DataFrame, 
     return matches[~excluded], matches[excluded].assign(rule=rules[excluded])
 
 
+def passing_matches(matches: pd.DataFrame, texts: pd.Series) -> np.ndarray:
+    """True for matches that are passing mentions by their structure (see :mod:`analysis.structure`):
+    inside an enumeration, an example list, label bullets or a target-group definition, or a word
+    that names a plan, law, reform or administrative unit ("Sundhedspolitikken")."""
+    from analysis.structure import named_unit_mask, passing_spans
+
+    if matches.empty:
+        return np.zeros(0, dtype=bool)
+    named = named_unit_mask(matches["surface"])
+    # "boligområdet" is a place where people live, not an administrative area.
+    named &= ~((matches["theme"] == "bolig") & matches["surface"].str.lower().str.contains("område")).to_numpy()
+    spans = {sid: passing_spans(texts[sid]) for sid in matches["segment_id"].unique()}
+    inside = np.fromiter((any(s <= a and b <= e for s, e, _ in spans[sid])
+                          for sid, a, b in zip(matches["segment_id"], matches["start"], matches["end"])),
+                         dtype=bool, count=len(matches))
+    return named | inside
+
+
 def section_tokens(segments: pd.DataFrame) -> pd.DataFrame:
     """Tokenize the section headings (plain word split, lookup lemmas) into a token frame."""
     from analysis.nlp import lemmatize_word
@@ -468,7 +487,8 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
     # Exclusions only matter where something matched.
     with_matches = texts[texts.index.isin(found["segment_id"].unique())]
     counted, excluded = apply_exclusions(found, exclusion_spans(with_matches, codebook))
-    counted = _resolve_overlaps(counted).assign(where="text")
+    counted = _resolve_overlaps(counted)
+    counted = counted.assign(where=np.where(passing_matches(counted, with_matches), "passing", "text"))
     heads = section_tokens(segments)
     in_section = _resolve_overlaps(find_matches(heads, codebook)).assign(where="section")
     in_section["weight"] = in_section["weight"] * SECTION_WEIGHT
@@ -480,15 +500,26 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
         return (frame.groupby(["segment_id", "theme"])["weight"].sum().unstack(fill_value=0.0)
                 .reindex(index=ids, columns=keys, fill_value=0.0).astype(float))
 
-    evidence = summed(counted) + np.minimum(summed(in_section), SECTION_WEIGHT)
+    # A passing mention counts in full only when the segment also treats the theme elsewhere.
+    treated = summed(counted[counted["where"] == "text"])
+    passing = summed(counted[counted["where"] == "passing"])
+    evidence = (treated + passing.where(treated > 0, passing * PASSING_WEIGHT)
+                + np.minimum(summed(in_section), SECTION_WEIGHT))
     whole = {k: score_from_evidence(evidence[k].to_numpy(), segments["n_tokens"].to_numpy()) for k in keys}
     best_item = _item_scores(segments, tokens, both, keys)
     scores = pd.DataFrame({"segment_id": ids.to_numpy()})
     for key in keys:
         score = np.maximum(whole[key], best_item[key].reindex(ids, fill_value=0.0).to_numpy())
         scores[f"evidence_{key}"] = np.round(evidence[key].to_numpy(), 4)
+        scores[f"passing_{key}"] = np.round(passing[key].to_numpy(), 4)
         scores[f"score_{key}"] = np.round(score, 4)
         scores[f"theme_{key}"] = (score >= threshold - 1e-9).astype(int)
+
+    from analysis.structure import structure_features
+
+    structure = structure_features(texts)
+    for column in structure.columns:
+        scores[f"struct_{column}"] = np.round(structure[column].to_numpy(), 4)
 
     order = {s: i for i, s in enumerate(segments["segment_id"])}
     theme_order = {k: i for i, k in enumerate(keys)}
@@ -507,7 +538,7 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
     tables = (scores, tidy(both, ["where"]), tidy(excluded, ["rule"]))
     if not occurrences:
         return tables
-    occ = counted[["segment_id", "theme", "term", "surface", "start", "end"]].copy()
+    occ = counted.loc[counted["where"] == "text", ["segment_id", "theme", "term", "surface", "start", "end"]].copy()
     occ["_s"] = occ["segment_id"].map(order)
     occ = occ.sort_values(["_s", "start", "theme"], kind="stable").drop(columns="_s").reset_index(drop=True)
     occ[["start", "end"]] = occ[["start", "end"]].astype("int32")

@@ -52,6 +52,8 @@ class Results:
     theme_terms: pd.DataFrame
     cooccurrence: pd.DataFrame
     validation: pd.DataFrame | None
+    checks: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -61,6 +63,14 @@ class Results:
     def labels(self) -> dict[str, str]:
         """Danish theme labels."""
         return self.codebook.labels("da")
+
+    @property
+    def flagged_labels(self) -> dict[str, str]:
+        """Danish theme labels, marked "(indicative only)" where the locked test's F1 is below
+        ``themes.indicative_below`` (0.80), for figures and tables built on the theme coding."""
+        quality = measurement_quality(self)
+        weak = set(quality.loc[quality["status"] == INDICATIVE, "key"])
+        return {k: f"{v} ({INDICATIVE})" if k in weak else v for k, v in self.labels.items()}
 
     @property
     def municipalities(self) -> list[str]:
@@ -76,15 +86,18 @@ def load_results(out: str | Path, codebook: str | Path | None = None) -> Results
     out = Path(out)
     meta = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))
     book = load_codebook(codebook or meta.get("codebook"))
-    try:
-        validation = read_table(out, "validation")
-    except FileNotFoundError:
-        validation = None
+    optional = {}
+    for name in ("validation", "validation_checks", "calibration"):
+        try:
+            optional[name] = read_table(out, name)
+        except FileNotFoundError:
+            optional[name] = None
     return Results(out, book, meta, read_table(out, "documents"), read_table(out, "segments"),
                    read_table(out, "theme_matches"), read_table(out, "theme_occurrences"), read_table(out, "clusters"),
                    read_table(out, "theme_profiles"), read_table(out, "theme_differences"),
                    read_table(out, "similarity"), read_table(out, "keyness"), read_table(out, "theme_terms"),
-                   read_table(out, "cooccurrence"), validation)
+                   read_table(out, "cooccurrence"), optional["validation"], optional["validation_checks"],
+                   optional["calibration"])
 
 
 def prepare(corpus: str | Path, out: str | Path, config: str | Path | None = None,
@@ -231,7 +244,9 @@ def run_summary(results: Results) -> pd.DataFrame:
     return pd.DataFrame([
         ("tables made", m.get("finished")), ("corpus fingerprint", m.get("corpus_fingerprint")),
         ("codebook version", m.get("codebook_version")), ("theme method", m.get("theme_method")),
-        ("hand-coded segments", m.get("n_annotated", 0)), ("spaCy pipeline", m.get("pipeline")),
+        ("hand-coded segments of this corpus", m.get("n_annotated", 0)),
+        ("development set: train / locked test segments", f"{m.get('n_dev_train', 0)} / {m.get('n_dev_test', 0)}"),
+        ("spaCy pipeline", m.get("pipeline")),
         ("clusters (k)", m.get("clusters_k")), ("cluster criterion", m.get("clusters_criterion")),
     ], columns=["item", "value"])
 
@@ -278,6 +293,88 @@ def theme_terms_for(results: Results, municipality: str) -> pd.DataFrame:
         lambda g: ", ".join(f"{w} ({c})" for w, c in zip(g["word"], g["count"])), include_groups=False)
     return pd.DataFrame({"theme": [results.labels[k] for k in results.keys if k in words.index],
                          "words (count)": [words[k] for k in results.keys if k in words.index]})
+
+
+INDICATIVE = "indicative only"
+VALIDATED = "validated"
+METHOD_NAMES = {"lexicon": "the codebook lexicon (passing mentions discounted by their structure)",
+                "model": "a logistic regression on character n-grams of lemmas and the segment's structure",
+                "combined": "a logistic regression on character n-grams of lemmas, the segment's structure and "
+                            "the codebook lexicon's evidence"}
+
+
+def measurement_quality(results: Results) -> pd.DataFrame:
+    """Per theme, how well the method in use measures it: F1 on the locked test split with its
+    interval, and ``status`` "indicative only" when that F1 is below ``themes.indicative_below``
+    (or when there is no test figure at all).
+
+    Returns
+    -------
+    DataFrame
+        key, theme (Danish label), method, f1, f1_low, f1_high, precision, recall, support,
+        status; the two macro rows at the end.
+    """
+    cfg = results.meta.get("config", {}).get("themes", {})
+    limit = float(cfg.get("indicative_below", 0.8))
+    method = results.meta.get("theme_method", "lexicon")
+    v = results.validation
+    test = v[(v["split"] == "test") & (v["method"] == method)] if v is not None and "split" in v else pd.DataFrame()
+    by = test.set_index("theme") if len(test) else pd.DataFrame()
+    rows = []
+    names = {**results.labels, "macro_core": "Macro, core four", "macro_all": "Macro, all eight"}
+    for key in [*results.keys, "macro_core", "macro_all"]:
+        r = by.loc[key] if key in by.index else None
+        f1 = float(r["f1"]) if r is not None else float("nan")
+        rows.append({"key": key, "theme": names[key], "method": method, "f1": f1,
+                     "f1_low": float(r["f1_low"]) if r is not None else float("nan"),
+                     "f1_high": float(r["f1_high"]) if r is not None else float("nan"),
+                     "precision": float(r["precision"]) if r is not None else float("nan"),
+                     "recall": float(r["recall"]) if r is not None else float("nan"),
+                     "support": int(r["support"]) if r is not None else 0,
+                     "status": VALIDATED if r is not None and f1 >= limit else INDICATIVE})
+    return pd.DataFrame(rows)
+
+
+def measurement_table(results: Results) -> pd.DataFrame:
+    """:func:`measurement_quality` for display: F1 with its interval as text."""
+    q = measurement_quality(results)
+    level = results.meta.get("config", {}).get("compare", {}).get("confidence", 0.95)
+    interval = [f"{lo:.2f}–{hi:.2f}" if lo == lo else "" for lo, hi in zip(q["f1_low"], q["f1_high"])]
+    return pd.DataFrame({"theme": q["theme"], "F1 on the locked test": q["f1"],
+                         f"{level:.0%} interval": interval, "precision": q["precision"], "recall": q["recall"],
+                         "segments with the theme": q["support"], "status": q["status"]})
+
+
+def measurement_note_html(results: Results) -> str:
+    """Two sentences on how the themes were measured and how far to trust them, then the
+    per-theme table: every report built on the theme coding shows it."""
+    q = measurement_quality(results)
+    method = results.meta.get("theme_method", "lexicon")
+    weak = q[(q["status"] == INDICATIVE) & q["key"].isin(results.keys)]["theme"].tolist()
+    v = results.validation
+    test = v[v["split"] == "test"] if v is not None and "split" in v else pd.DataFrame()
+    if len(test):
+        n_seg, n_mun = int(test["n_segments"].max()), int(test["n_groups"].max())
+        where = (f"Its agreement with careful hand coding was measured once on a locked test set of {n_seg} "
+                 f"segments from {n_mun} municipalities that no part of the method was fitted or tuned on.")
+    else:
+        where = "It has not been checked against a locked test set, so every theme is indicative only."
+    limit = float(results.meta.get("config", {}).get("themes", {}).get("indicative_below", 0.8))
+    flag = (f" Themes with F1 below {limit:.2f} are marked <em>{INDICATIVE}</em>: {html.escape(', '.join(weak))}; "
+            "read their shares and differences as rough." if weak else
+            f" Every theme reached F1 {limit:.2f} or more.")
+    text = (f"<p><strong>How the themes were measured.</strong> Each segment was coded by "
+            f"{html.escape(METHOD_NAMES.get(method, method))}. {where}{flag} "
+            "The measurement has an error rate: a share is the share of segments the method codes, "
+            "not a count by a person.</p>")
+    return TABLE_CSS + text + table_html(measurement_table(results), max_rows=20)
+
+
+def show_measurement_note(results: Results):
+    """Display :func:`measurement_note_html` in a notebook."""
+    from IPython.display import HTML
+
+    return HTML(measurement_note_html(results))
 
 
 @dataclass
