@@ -50,17 +50,13 @@ def test_no_segment_of_the_shipped_corpus_is_in_the_development_set(dev):
 
 def test_the_locked_test_never_reaches_the_training_data(tmp_path):
     """Every fingerprint of the test split stays out of what the method is fitted on."""
-    from analysis.pipeline import run_pipeline, training_data
+    from analysis.pipeline import run_pipeline, score_by_document, theme_features, training_data
 
     corpus = Path(__file__).resolve().parent.parent / "corpus"
     result = run_pipeline(corpus, tmp_path / "out", progress=False)
-    from analysis.pipeline import score_by_document
-
-    book = load_codebook()
-    cfg = load_config(None)
+    book, cfg = load_codebook(), load_config(None)
     scores, *_ = score_by_document(result.segments, result.tokens, book, 0.5, None, None)
-    features = pd.concat([result.segments[["segment_id", "doc_id", "municipality", "section", "lemmas", "n_tokens"]]
-                          .reset_index(drop=True), scores.drop(columns=["segment_id"])], axis=1)
+    features = theme_features(result.segments, scores)
     train, test, _, _ = training_data(features, result.segments, cfg, book, corpus, None)
     assert len(test) >= 150 and len(train) >= 600
     assert not set(test.fingerprints) & set(train.fingerprints)
@@ -96,3 +92,23 @@ def test_a_broken_development_set_is_named_by_file_and_line(dev, tmp_path):
 
 def test_no_development_set_means_none(tmp_path):
     assert load_devset(tmp_path, KEYS) is None
+
+
+def test_tables_are_made_again_when_the_development_set_changes(tmp_path, corpus):
+    import shutil
+
+    from analysis.pipeline import ensure_tables
+
+    dev = tmp_path / "dev"
+    shutil.copytree(DEV, dev)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"themes:\n  dev_set: {dev}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    first = ensure_tables(corpus, out, config, progress=False)
+    assert ensure_tables(corpus, out, config, progress=False) == first  # current: nothing runs
+    codes = pd.read_csv(dev / "annotations.csv", dtype=str, keep_default_na=False)
+    codes.loc[0, "note"] = "re-coded after review"
+    codes.to_csv(dev / "annotations.csv", index=False)
+    again = ensure_tables(corpus, out, config, progress=False)
+    assert again["annotations_fingerprint"] != first["annotations_fingerprint"]
+    assert again["finished"] >= first["finished"]

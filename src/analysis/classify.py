@@ -182,6 +182,10 @@ class LexiconClassifier(BaseEstimator, ClassifierMixin):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self._scores(X) >= self.thresholds_ - 1e-9).astype(int)
 
+    def predict_both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and assignments in one pass."""
+        return self.predict_proba(X), self.predict(X)
+
 
 class ThemeModel(BaseEstimator, ClassifierMixin):
     """One logistic regression per theme on lemma character n-grams, structure and (optionally)
@@ -319,7 +323,12 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
         return proba
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return (self.predict_proba(X) >= self.thresholds_ - 1e-9).astype(int)
+        return self.predict_both(X)[1]
+
+    def predict_both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and assignments in one pass (the features are built once)."""
+        proba = self.predict_proba(X)
+        return proba, (proba >= self.thresholds_ - 1e-9).astype(int)
 
     def feature_names(self) -> list[str]:
         """Names of the model's features, in column order (for explanation)."""

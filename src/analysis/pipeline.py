@@ -24,6 +24,7 @@ from analysis import nlp
 from analysis.cache import MISSING, cached, hash_frame, load_entry, program_version, store_entry
 from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
+from analysis.devset import devset_path
 from analysis.errors import InputError, OutputLocked, Problem
 from analysis.ingest import read_document
 from analysis.paths import cache_dir, shared_cache_dir
@@ -57,12 +58,15 @@ def corpus_fingerprint(corpus: Corpus) -> str:
     return h.hexdigest()[:16]
 
 
-def annotations_fingerprint(corpus: Path) -> str:
-    """Return a hash of the hand coding (annotations.csv and annotations_coders.csv), if any."""
+def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
+    """Return a hash of the hand coding: the corpus's annotations.csv and annotations_coders.csv,
+    and the development set's files (``dev_set``), whichever exist."""
     h = hashlib.sha256()
-    for name in ("annotations.csv", "annotations_coders.csv"):
-        path = Path(corpus) / name
-        h.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+    names = [Path(corpus) / "annotations.csv", Path(corpus) / "annotations_coders.csv"]
+    if dev_set is not None:
+        names += [Path(dev_set) / n for n in ("segments.csv", "annotations.csv", "annotations_coders.csv")]
+    for path in names:
+        h.update(path.name.encode() + (path.read_bytes() if path.is_file() else b"-"))
     return h.hexdigest()[:16]
 
 
@@ -122,6 +126,13 @@ FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "struct_")
 
 def _feature_columns(frame: pd.DataFrame) -> list[str]:
     return ["section", "lemmas", "n_tokens", *[c for c in frame.columns if c.startswith(FEATURE_PREFIXES)]]
+
+
+def theme_features(segments: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """The segments with what the theme methods read: section, lemmas, length and the lexicon's
+    score_/evidence_/passing_/struct_ columns (``scores`` as :func:`score_by_document` gives them)."""
+    return pd.concat([segments[["segment_id", "doc_id", "municipality", "section", "lemmas", "n_tokens"]]
+                      .reset_index(drop=True), scores.drop(columns=["segment_id"]).reset_index(drop=True)], axis=1)
 
 
 def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, codebook, corpus: Path,
@@ -218,8 +229,7 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     scores, matches, excluded, occurrences = score_by_document(
         segments, result.tokens, codebook, threshold, result.stats.get("doc_keys"),
         cache / "lexicon" if cache else None)
-    features = pd.concat([segments[["segment_id", "doc_id", "municipality", "section", "lemmas", "n_tokens"]]
-                          .reset_index(drop=True), scores.drop(columns=["segment_id"])], axis=1)
+    features = theme_features(segments, scores)
 
     method, validation_table, stats = "lexicon", None, {}
     proba = scores[[f"score_{k}" for k in keys]].to_numpy()
@@ -236,9 +246,7 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         result.extra["validation_checks"] = evaluation.checks
         result.extra["calibration"] = evaluation.calibration
         method = evaluation.chosen
-        X = features[_feature_columns(features)]
-        proba = evaluation.model.predict_proba(X)
-        assigned = evaluation.model.predict(X)
+        proba, assigned = evaluation.model.predict_both(features[_feature_columns(features)])
     for j, k in enumerate(keys):
         segments[f"score_{k}"] = np.round(proba[:, j], 4)
         segments[f"theme_{k}"] = assigned[:, j].astype(int)
@@ -368,7 +376,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
         raise InputError(problems or [Problem(str(corpus), "no usable documents", fix="add documents")])
     result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems),
-                         "annotations_fingerprint": annotations_fingerprint(Path(corpus)),
+                         "annotations_fingerprint": annotations_fingerprint(Path(corpus), devset_path(cfg)),
                          "program_version": program_version(), "skip_bad": skip_bad})
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
     discover_clusters(result, cfg, book, cache_dir(out))
@@ -538,7 +546,8 @@ def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         loaded = load_corpus(corpus)
         wanted = {"corpus_fingerprint": corpus_fingerprint(loaded), "codebook_fingerprint": book.fingerprint,
-                  "config_fingerprint": fingerprint(cfg), "annotations_fingerprint": annotations_fingerprint(corpus),
+                  "config_fingerprint": fingerprint(cfg),
+                  "annotations_fingerprint": annotations_fingerprint(corpus, devset_path(cfg)),
                   "program_version": program_version()}
         if all(meta.get(k) == v for k, v in wanted.items()) and (skip_bad or not meta.get("n_skipped")):
             return meta

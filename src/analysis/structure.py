@@ -54,6 +54,8 @@ _INTRODUCER = re.compile(
                                 sorted(EXAMPLE_INTRODUCERS, key=len, reverse=True)) + r")(?![\w])",
     re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;:!?\n(]")
+_CLAUSE = re.compile(r"[^.;:!?\n(]+")
+_CONJ_WORD = re.compile(rf"\b{_JOIN}\b", re.IGNORECASE)
 _CUE = re.compile(r"(?<!\w)(?:" + "|".join(TARGET_GROUP_CUES) + r")", re.IGNORECASE)
 _BULLET = re.compile(r"(?m)^- [ \t]*(.*?)[ \t.;:]*$")
 _NAMED_UNIT = re.compile(r"^[^\W\d_]{3,}[\w-]*?(?:" + "|".join(sorted(NAMED_UNIT_HEADS, key=len, reverse=True))
@@ -106,10 +108,17 @@ def passing_spans(text: str) -> list[tuple[int, int, str]]:
         if listed and listed.start() - cue.end() <= MAX_CUE_GAP and "\n" not in text[cue.end():listed.start()]:
             _, start, end = _items(listed.group(0), listed.start())
             spans.append((start, end, "target group"))
-    for m in _ENUMERATION.finditer(text):
-        n, start, end = _items(m.group(0), m.start())
-        if n >= 3:
-            spans.append((start, end, "enumeration"))
+    for clause in _CLAUSE.finditer(text):
+        # An enumeration stays inside a clause and needs a comma and a conjunction, or three commas:
+        # looking only where they are is what keeps this cheap on a million words.
+        part = clause.group(0)
+        commas = part.count(",")
+        if not commas or (commas < 3 and not _CONJ_WORD.search(part, part.index(","))):
+            continue
+        for m in _ENUMERATION.finditer(part):
+            n, start, end = _items(m.group(0), clause.start() + m.start())
+            if n >= 3:
+                spans.append((start, end, "enumeration"))
     for m in _INTRODUCER.finditer(text):
         end = _CLAUSE_END.search(text, m.end())
         stop = min(end.start() if end else len(text), m.end() + MAX_EXAMPLE_CHARS)
@@ -138,9 +147,11 @@ STRUCTURE_FEATURES = ["n_lines", "n_bullets", "n_label_bullets", "n_enumerations
                       "n_dates", "target_group", "passing_share"]
 
 
-def structure_features(texts: pd.Series) -> pd.DataFrame:
+def structure_features(texts: pd.Series, spans: dict | None = None) -> pd.DataFrame:
     """Per segment: its form (for the theme model): lines and bullets, passing-mention structure,
     and the numbers and dates that mark procedural text (adoption, deadlines, budgets).
+
+    ``spans`` (index of ``texts`` -> :func:`passing_spans`) saves finding them again.
 
     Returns
     -------
@@ -150,12 +161,12 @@ def structure_features(texts: pd.Series) -> pd.DataFrame:
         passing spans).
     """
     rows = []
-    for text in texts.astype(str):
-        spans = passing_spans(text)
+    for key, text in zip(texts.index, texts.astype(str)):
+        found = spans[key] if spans is not None else passing_spans(text)
         covered = np.zeros(len(text) + 1, dtype=bool)
-        for s, e, _ in spans:
+        for s, e, _ in found:
             covered[s:e] = True
-        kinds = [k for _, _, k in spans]
+        kinds = [k for _, _, k in found]
         rows.append((text.count("\n") + 1, len(_BULLET.findall(text)), kinds.count("label bullets"),
                      kinds.count("enumeration"), kinds.count("examples"), len(_NUMBER.findall(text)),
                      len(_DATE.findall(text)), int("target group" in kinds),

@@ -30,6 +30,7 @@ import yaml
 
 from analysis.errors import ConfigError, Problem
 from analysis.paths import PROJECT_ROOT
+from analysis.structure import passing_spans, structure_features
 
 MIN_STEM = 3  # letters; shorter stems must be written as exact words ("=bo")
 MIN_HEAD = 3  # letters before an infix stem ("akut" + "bolig")
@@ -376,18 +377,18 @@ def apply_exclusions(matches: pd.DataFrame, spans: dict) -> tuple[pd.DataFrame, 
     return matches[~excluded], matches[excluded].assign(rule=rules[excluded])
 
 
-def passing_matches(matches: pd.DataFrame, texts: pd.Series) -> np.ndarray:
+def passing_matches(matches: pd.DataFrame, spans: dict[str, list]) -> np.ndarray:
     """True for matches that are passing mentions by their structure (see :mod:`analysis.structure`):
-    inside an enumeration, an example list, label bullets or a target-group definition, or a word
-    that names a plan, law, reform or administrative unit ("Sundhedspolitikken")."""
-    from analysis.structure import named_unit_mask, passing_spans
+    inside an enumeration, an example list, label bullets or a target-group definition (``spans``:
+    segment id -> :func:`analysis.structure.passing_spans`), or a word that names a plan, law,
+    reform or administrative unit ("Sundhedspolitikken")."""
+    from analysis.structure import named_unit_mask
 
     if matches.empty:
         return np.zeros(0, dtype=bool)
     named = named_unit_mask(matches["surface"])
     # "boligområdet" is a place where people live, not an administrative area.
     named &= ~((matches["theme"] == "bolig") & matches["surface"].str.lower().str.contains("område")).to_numpy()
-    spans = {sid: passing_spans(texts[sid]) for sid in matches["segment_id"].unique()}
     inside = np.fromiter((any(s <= a and b <= e for s, e, _ in spans[sid])
                           for sid, a, b in zip(matches["segment_id"], matches["start"], matches["end"])),
                          dtype=bool, count=len(matches))
@@ -488,7 +489,9 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
     with_matches = texts[texts.index.isin(found["segment_id"].unique())]
     counted, excluded = apply_exclusions(found, exclusion_spans(with_matches, codebook))
     counted = _resolve_overlaps(counted)
-    counted = counted.assign(where=np.where(passing_matches(counted, with_matches), "passing", "text"))
+    # The passing-mention structure of every segment, found once: for the matches and for the model.
+    spans = dict(zip(texts.index, map(passing_spans, texts.to_numpy())))
+    counted = counted.assign(where=np.where(passing_matches(counted, spans), "passing", "text"))
     heads = section_tokens(segments)
     in_section = _resolve_overlaps(find_matches(heads, codebook)).assign(where="section")
     in_section["weight"] = in_section["weight"] * SECTION_WEIGHT
@@ -515,9 +518,7 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
         scores[f"score_{key}"] = np.round(score, 4)
         scores[f"theme_{key}"] = (score >= threshold - 1e-9).astype(int)
 
-    from analysis.structure import structure_features
-
-    structure = structure_features(texts)
+    structure = structure_features(texts, spans)
     for column in structure.columns:
         scores[f"struct_{column}"] = np.round(structure[column].to_numpy(), 4)
 

@@ -250,8 +250,7 @@ def cross_validate(data: Labelled, keys: list[str], core: list[str], cfg: dict,
         for fold in np.unique(folds):
             train, test = folds != fold, folds == fold
             model = clone(method).fit(X[train], Y[train], groups=groups[train], sample_weight=data.weights[train])
-            pred[test] = model.predict(X[test])
-            proba[test] = model.predict_proba(X[test])
+            proba[test], pred[test] = model.predict_both(X[test])
         predictions[name], probabilities[name] = pred, proba
     n_folds = len(np.unique(folds))
     tables = [_cv_rows(Y, predictions, keys, core, "cv train", len(np.unique(groups)), n_folds)]
@@ -354,7 +353,7 @@ def evaluate(train: Labelled, test: Labelled | None, keys: list[str], core: list
     calibration = [reliability(train.Y, cv.probabilities[cv.chosen], keys, cv.chosen, "cv train")]
     if test is not None:
         tX = test.X.reset_index(drop=True)
-        pred, proba = model.predict(tX), model.predict_proba(tX)
+        proba, pred = model.predict_both(tX)
         scored = agreement(test.Y, pred, keys, core, method=cv.chosen)
         c = cfg["compare"]
         scored = scored.merge(bootstrap_f1(test.Y, pred, test.groups, keys, core, c["n_bootstrap"], c["confidence"],
@@ -398,7 +397,9 @@ def training_key(train: Labelled, test: Labelled | None, codebook_fp: str, cfg: 
     """Hash of everything an evaluation depends on: data, labels, groups, weights, codebook, settings."""
     h = hashlib.sha256()
     h.update(codebook_fp.encode())
-    h.update(repr(sorted(cfg["themes"].items())).encode())
+    # Where the files are and how reports flag themes do not change a fitted method; the data are hashed.
+    settings = {k: v for k, v in cfg["themes"].items() if k not in ("dev_set", "codebook", "indicative_below")}
+    h.update(repr(sorted(settings.items())).encode())
     h.update(repr(sorted(cfg["compare"].items())).encode())
     h.update(str(cfg["seed"]).encode())
     for part in (train, test):
