@@ -201,11 +201,12 @@ def test_lexicon_cached_per_document_equals_one_pass_over_the_corpus(corpus, tmp
 
 def test_bad_config_is_named(corpus, tmp_path, cli):
     config = tmp_path / "config.yaml"
-    config.write_text("nlp:\n  batch_sise: 10\nseed: abc\n", encoding="utf-8")
+    config.write_text("nlp:\n  batch_sise: 10\nseed: abc\nthemes:\n  method: classifier\n", encoding="utf-8")
     code, _, stderr = cli("run", "--corpus", corpus, "--out", tmp_path / "out", "--config", config)
     assert code == 2
     assert f"error: {config}: unknown setting 'nlp.batch_sise'; known settings here:" in stderr
     assert f"error: {config}: setting 'seed' is 'abc', expected int; the default is 20261122" in stderr
+    assert f"error: {config}: setting 'themes.method' is 'classifier'; use auto, lexicon, model or combined" in stderr
 
 
 SHIPPED = Path(__file__).resolve().parent.parent / "corpus"

@@ -24,6 +24,9 @@ from analysis.paths import DEFAULT_CONFIG
 #: Values of ``themes.method``: auto chooses by grouped cross-validation on the train split.
 THEME_METHODS = ("auto", "lexicon", "model", "combined")
 
+#: Settings that take "auto" or a whole number.
+AUTO_OR_NUMBER = ("clusters.n_clusters", "clusters.n_topics")
+
 #: Every setting the project knows, with its default. The YAML file may override any of them;
 #: a key that is not here is an error (a typo would otherwise be ignored silently).
 DEFAULTS: dict[str, Any] = {
@@ -94,12 +97,12 @@ def _check(value: Any, default: Any, where: str, path: str, problems: list[Probl
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     elif isinstance(default, list):
         ok = isinstance(value, list)
-    elif isinstance(default, str) and default == "auto":
+    elif where in AUTO_OR_NUMBER:
         ok = value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
     else:
         ok = isinstance(value, str)
     if not ok:
-        kind = "'auto' or a whole number" if default == "auto" else type(default).__name__
+        kind = "'auto' or a whole number" if where in AUTO_OR_NUMBER else type(default).__name__
         problems.append(Problem(path, f"setting '{where}' is {value!r}, expected {kind}",
                                 fix=f"the default is {default!r}"))
         return default
