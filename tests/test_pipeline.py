@@ -1,12 +1,14 @@
 """The `run` command end to end: tables, bad input, --skip-bad, cache, determinism, read-only corpus."""
 
 import hashlib
+import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import BAD, add_document
+from conftest import BAD, PROJECT, add_document
 
 
 def tree_hash(folder: Path) -> str:
@@ -48,13 +50,46 @@ def test_run_writes_documents_and_segments(ran):
     assert parquet["text"].tolist() == segs["text"].tolist()
 
 
-def test_second_run_is_byte_identical_and_parses_nothing(ran, cli):
+def test_a_run_with_nothing_changed_reads_nothing(ran, cli, monkeypatch):
+    from analysis import pipeline
+
     corpus, out, _ = ran
-    before = {n: (out / "tables" / n).read_bytes() for n in ("documents.csv", "segments.csv")}
+    before = tree_hash(out / "tables")
+    calls = []
+    monkeypatch.setattr(pipeline, "run_pipeline", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(pipeline, "load_corpus", lambda *a, **k: calls.append(1))
+    code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+    assert code == 0 and calls == []  # decided from file sizes and times: no document read, nothing run
+    assert "nothing changed since the run of" in stdout and f"{out / 'tables'} is up to date" in stdout
+    assert pipeline.ensure_tables(corpus, out, progress=False)["n_documents"] == 5 and calls == []
+    assert tree_hash(out / "tables") == before
+
+
+def test_a_touched_file_is_hashed_again_and_parses_nothing(ran, cli):
+    corpus, out, _ = ran
+    before = {n: (out / "tables" / n).read_bytes() for n in ("documents.csv", "segments.csv", "theme_scores.csv")}
+    path = corpus / "documents" / "vejle-2016-beretning.txt"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
     code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet")
     assert code == 0
     assert "(0 parsed, 5 from cache)" in stdout
     assert {n: (out / "tables" / n).read_bytes() for n in before} == before
+    code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet", "--force")
+    assert code == 0 and "(0 parsed, 5 from cache)" in stdout  # --force runs even when nothing changed
+
+
+def test_a_changed_codebook_rescores_without_tokenizing_again(ran, cli, tmp_path):
+    corpus, out, _ = ran
+    book, config = tmp_path / "codebook.yaml", tmp_path / "config.yaml"
+    config.write_text(f"themes:\n  dev_set: {tmp_path / 'no-dev-set'}\n", encoding="utf-8")  # the lexicon alone
+    text = (PROJECT / "codebook.yaml").read_text(encoding="utf-8")
+    book.write_text(text, encoding="utf-8")
+    code, _, _ = cli("run", "--corpus", corpus, "--out", out, "--codebook", book, "--config", config, "--quiet")
+    book.write_text(text.replace("      - akutbolig\n", "") + "\n# edited\n", encoding="utf-8")
+    code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--codebook", book, "--config", config, "--quiet")
+    assert code == 0 and "(0 parsed, 5 from cache)" in stdout
+    meta = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))
+    assert meta["codebook_fingerprint"] == hashlib.sha256(book.read_bytes()).hexdigest()[:16]
 
 
 def test_changed_document_is_parsed_alone(ran, cli):
@@ -150,7 +185,10 @@ def test_tables_are_made_again_when_the_hand_coding_or_program_changes(ran, monk
     (corpus / "annotations_coders.csv").write_text("segment_id,fingerprint,coder\n", encoding="utf-8")
     again = pipeline.ensure_tables(corpus, out, progress=False)
     assert again["annotations_fingerprint"] != meta["annotations_fingerprint"]
+    from analysis import freshness
+
     monkeypatch.setattr(pipeline, "program_version", lambda: "9.9.9-s99")
+    monkeypatch.setattr(freshness, "program_version", lambda: "9.9.9-s99")  # a new program: a new signature
     assert pipeline.ensure_tables(corpus, out, progress=False)["program_version"] == "9.9.9-s99"
 
 
@@ -163,7 +201,7 @@ def test_a_run_waits_for_another_writing_to_the_same_output_folder(ran, monkeypa
     monkeypatch.setattr(pipeline, "WRITE_LOCK_TIMEOUT", 0.2)
     before = (out / "tables" / "segments.csv").read_bytes()
     with FileLock(str(out / ".tables.lock")):
-        code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+        code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet", "--force")
     assert code == 3
     assert f"error: {out}/.tables.lock: another run has been writing to this output folder for 0.2 seconds; " \
            "wait for it to finish, or use another --out" in stderr

@@ -11,3 +11,11 @@ Usage::
 """
 
 __version__ = "0.1.0"
+
+#: Bump when the structure of a cached value or table changes, so old entries are never read back.
+SCHEMA = 3
+
+
+def program_version() -> str:
+    """The package version and :data:`SCHEMA`: what a stored value or table was made by."""
+    return f"{__version__}-s{SCHEMA}"

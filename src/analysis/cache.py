@@ -19,10 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import __version__
-
-#: Bump when the structure of a cached value changes, so old entries are never read back.
-SCHEMA = 3
+from analysis import SCHEMA, program_version  # noqa: F401 - program_version is part of this module's API
 
 
 def hash_frame(frame: pd.DataFrame) -> str:
@@ -47,11 +44,6 @@ def replacing(path: Path):
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def program_version() -> str:
-    """The package version and :data:`SCHEMA`: what a stored value or table was made by."""
-    return f"{__version__}-s{SCHEMA}"
 
 
 def _entry(folder: Path, key: str) -> Path:

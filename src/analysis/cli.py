@@ -56,9 +56,19 @@ def run(
     config: Optional[Path] = ConfigOpt,
     codebook: Optional[Path] = CodebookOpt,
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad documents and record why in documents.csv."),
+    force: bool = typer.Option(False, "--force", help="Run even when nothing has changed since the last run."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Read, clean, segment and analyse the corpus; measure themes and clusters; write OUT/tables."""
+    if not force:
+        from analysis.freshness import is_current, stat_signature
+
+        meta = is_current(out, stat_signature(corpus, config, codebook, skip_bad))
+        if meta is not None:  # decided from file sizes and times, before spaCy or pandas is imported
+            typer.echo(f"nothing changed since the run of {meta.get('finished')}: {Path(out) / 'tables'} is up to "
+                       f"date ({meta.get('n_documents')} documents, {meta.get('n_segments')} segments; "
+                       "--force runs anyway)")
+            return
     result = _run(corpus, out, config, codebook, skip_bad, quiet)
     _summarise(result, out)
 

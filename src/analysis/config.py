@@ -17,7 +17,6 @@ from typing import Any
 
 import yaml
 
-from analysis.danish import DOC_TYPES
 from analysis.errors import ConfigError, Problem
 from analysis.paths import DEFAULT_CONFIG
 
@@ -146,6 +145,8 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     if cfg["themes"]["method"] not in THEME_METHODS:
         problems.append(Problem(str(path), f"setting 'themes.method' is {cfg['themes']['method']!r}",
                                 fix="use " + ", ".join(THEME_METHODS[:-1]) + " or " + THEME_METHODS[-1]))
+    from analysis.danish import DOC_TYPES  # here, not at the top: reading settings stays light
+
     unknown = [t for t in cfg["compare"]["doc_types"] if t not in DOC_TYPES]
     if unknown:
         problems.append(Problem(str(path), f"setting 'compare.doc_types' has unknown document type(s) "

@@ -364,6 +364,9 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     """
     from analysis.themes import load_codebook
 
+    from analysis.freshness import stat_signature
+
+    signature = stat_signature(corpus, config, codebook, skip_bad)  # before anything is read
     cfg = load_config(config)
     book = load_codebook(codebook or cfg["themes"]["codebook"])
     out = Path(out)
@@ -377,7 +380,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems),
                          "annotations_fingerprint": annotations_fingerprint(Path(corpus), devset_path(cfg)),
-                         "program_version": program_version(), "skip_bad": skip_bad})
+                         "program_version": program_version(), "skip_bad": skip_bad, "stat_signature": signature})
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
     discover_clusters(result, cfg, book, cache_dir(out))
     compare_municipalities(result, cfg, book, cache_dir(out))
@@ -537,8 +540,13 @@ def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", co
     hand coding, config, codebook or program version, or skipped bad documents that this call
     does not allow to skip (each run is cheap when the caches are warm).
     """
+    from analysis.freshness import is_current, stat_signature
     from analysis.themes import load_codebook
 
+    for allowed in ([False, True] if skip_bad else [False]):  # a clean run also serves --skip-bad
+        meta = is_current(out, stat_signature(corpus, config, codebook, allowed))
+        if meta is not None:
+            return meta
     meta_path = Path(out) / "tables" / "run.json"
     cfg = load_config(config)
     book = load_codebook(codebook or cfg["themes"]["codebook"])
