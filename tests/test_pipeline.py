@@ -357,6 +357,12 @@ def test_workbook_has_a_sheet_per_table_and_keeps_text_as_text(corpus, tmp_path,
     out = tmp_path / "out"
     code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
     assert code == 0, stderr
+    assert not (out / "tables" / "analysis.xlsx").exists()  # a publication artefact: report or --excel
+    code, stdout, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet", "--excel")
+    assert code == 0 and "nothing changed" in stdout and f"workbook: {out / 'tables' / 'analysis.xlsx'}" in stdout
+    first = (out / "tables" / "analysis.xlsx").stat().st_mtime_ns
+    cli("run", "--corpus", corpus, "--out", out, "--quiet", "--excel")
+    assert (out / "tables" / "analysis.xlsx").stat().st_mtime_ns == first  # same tables: kept as it is
     book = load_workbook(out / "tables" / "analysis.xlsx")
     assert book.sheetnames[0] == "about"
     for sheet in ("documents", "segments", "theme_profiles", "theme_differences", "keyness",
@@ -375,3 +381,13 @@ def test_workbook_has_a_sheet_per_table_and_keeps_text_as_text(corpus, tmp_path,
     assert cell.data_type == "s"  # a string, not a formula
     assert segs.cell(row=2, column=header.index("municipality") + 1).value in {"Aalborg", "Aarhus", "København",
                                                                                "Odense", "Vejle"}
+
+
+def test_new_tables_never_sit_beside_a_stale_workbook(ran, cli):
+    corpus, out, _ = ran
+    cli("run", "--corpus", corpus, "--out", out, "--quiet", "--excel")
+    assert (out / "tables" / "analysis.xlsx").exists()
+    path = corpus / "documents" / "vejle-2016-beretning.txt"
+    path.write_bytes(path.read_bytes() + "\nRådet vil også arbejde med akutboliger.\n".encode("latin-1"))
+    code, _, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+    assert code == 0 and not (out / "tables" / "analysis.xlsx").exists()

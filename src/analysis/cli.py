@@ -57,9 +57,11 @@ def run(
     codebook: Optional[Path] = CodebookOpt,
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad documents and record why in documents.csv."),
     force: bool = typer.Option(False, "--force", help="Run even when nothing has changed since the last run."),
+    excel: bool = typer.Option(False, "--excel", help="Also write OUT/tables/analysis.xlsx (report writes it too)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Read, clean, segment and analyse the corpus; measure themes and clusters; write OUT/tables."""
+    meta = None
     if not force:
         from analysis.freshness import is_current, stat_signature
 
@@ -68,9 +70,12 @@ def run(
             typer.echo(f"nothing changed since the run of {meta.get('finished')}: {Path(out) / 'tables'} is up to "
                        f"date ({meta.get('n_documents')} documents, {meta.get('n_segments')} segments; "
                        "--force runs anyway)")
-            return
-    result = _run(corpus, out, config, codebook, skip_bad, quiet)
-    _summarise(result, out)
+    if meta is None:
+        _summarise(_run(corpus, out, config, codebook, skip_bad, quiet), out)
+    if excel:
+        from analysis.pipeline import ensure_workbook
+
+        typer.echo(f"workbook: {ensure_workbook(out)}")
 
 
 def _run(corpus, out, config, codebook, skip_bad, quiet):

@@ -435,23 +435,56 @@ def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     }
     tables = {"documents": result.documents, "segments": result.segments, **result.extra}
     sheets = {n: t for n, t in tables.items() if n not in WORKBOOK_LEFT_OUT}
-    # The workbook is slow to write for a large corpus: an unchanged one is kept as it is.
+    # The workbook is a publication artefact, written by `report` or `run --excel` from these
+    # tables (ensure_workbook); the fingerprint says which tables a workbook was made from.
+    meta["workbook_sheets"] = list(sheets)
     meta["workbook_fingerprint"] = hashlib.sha256("|".join(f"{n}:{hash_frame(t)}" for n, t in sheets.items())
                                                   .encode()).hexdigest()[:20]
-    old_meta = out / "tables" / "run.json"
-    old_book = out / "tables" / "analysis.xlsx"
-    previous = json.loads(old_meta.read_text(encoding="utf-8")).get("workbook_fingerprint") if old_meta.exists() else None
     with TableWriter(out) as tw:
         for name, table in tables.items():
             tw.write(name, table)
         tw.write("tokens", result.tokens, csv=False)
         for name, table in result.parquet_only.items():
             tw.write(name, table, csv=False)
-        if previous == meta["workbook_fingerprint"] and old_book.exists():
-            shutil.copy2(old_book, tw.stage_path("analysis.xlsx"))
-        else:
-            write_workbook(sheets, tw.stage_path("analysis.xlsx"), left_out=list(WORKBOOK_LEFT_OUT))
         tw.write_text("run.json", json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+    book, stamp = _workbook_paths(out)
+    if book.exists() and (not stamp.exists() or stamp.read_text(encoding="utf-8") != meta["workbook_fingerprint"]):
+        book.unlink()  # made from other tables: never leave a stale workbook beside new tables
+        stamp.unlink(missing_ok=True)
+
+
+def _workbook_paths(out: Path) -> tuple[Path, Path]:
+    folder = Path(out) / "tables"
+    return folder / "analysis.xlsx", folder / ".analysis.xlsx.fingerprint"
+
+
+def ensure_workbook(out: str | Path) -> Path:
+    """Write ``OUT/tables/analysis.xlsx`` from the tables on disk, unless the one there was made
+    from the same tables (then it is kept as it is: writing it is the slowest step for a large
+    corpus). Returns its path.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``OUT/tables`` has no run yet.
+    """
+    from filelock import FileLock
+
+    from analysis.cache import replacing
+    from analysis.tables import read_table
+
+    out = Path(out)
+    meta = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))
+    book, stamp = _workbook_paths(out)
+    wanted = meta["workbook_fingerprint"]
+    if book.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
+        return book
+    with FileLock(str(out / ".tables.lock"), timeout=WRITE_LOCK_TIMEOUT):
+        sheets = {name: read_table(out, name) for name in meta["workbook_sheets"]}
+        with replacing(book) as tmp:
+            write_workbook(sheets, tmp, left_out=list(WORKBOOK_LEFT_OUT))
+        stamp.write_text(wanted, encoding="utf-8")
+    return book
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, left_out: list[str] | None = None) -> None:

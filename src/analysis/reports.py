@@ -275,7 +275,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
 
     from analysis.corpus import resolve_municipality
     from analysis.errors import InputError, Problem
-    from analysis.pipeline import ensure_tables
+    from analysis.pipeline import ensure_tables, ensure_workbook
 
     out = Path(out).resolve()
     reports = out / "reports"
@@ -338,8 +338,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
                         "refuse it: share the folder, or narrow the report (--municipality, or compare.doc_types "
                         "in the config)")
             run.notebooks.append(result)
-        if (out / "tables" / "analysis.xlsx").exists():
-            shutil.copy2(out / "tables" / "analysis.xlsx", folder / "analysis.xlsx")
+        shutil.copy2(ensure_workbook(out), folder / "analysis.xlsx")
         run.meta = {
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "corpus": str(Path(corpus).resolve()), "corpus_fingerprint": meta.get("corpus_fingerprint"),
