@@ -4,7 +4,7 @@ import pytest
 
 from analysis.config import load_config
 from analysis.errors import ConfigError
-from analysis.nlp import build_pipeline, lemmatize_word, parse_documents, stop_words, token_table
+from analysis.nlp import analyse_documents, build_pipeline, lemmatize_word, stop_words, token_table
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +65,25 @@ def test_unknown_trained_pipeline_is_a_config_error(cfg):
 
 def test_cache_reparses_only_the_changed_document(cfg, tmp_path):
     texts = {"a": ["Boliger til alle.", "Sundhed for alle."], "b": ["Job og uddannelse."]}
-    docs, stats = parse_documents(texts, cfg, tmp_path, progress=False)
-    assert stats == {"parsed": 2, "cached": 0}
-    assert docs["a"][0][0].lemma_ == "bolig"
-    _, stats = parse_documents(texts, cfg, tmp_path, progress=False)
-    assert stats == {"parsed": 0, "cached": 2}
+    ids = {"a": ["a:001", "a:002"], "b": ["b:001"]}
+    tokens, stats = analyse_documents(texts, ids, cfg, tmp_path, progress=False)
+    assert (stats["parsed"], stats["cached"]) == (2, 0)
+    assert tokens.iloc[0][["segment_id", "text", "lemma"]].tolist() == ["a:001", "Boliger", "bolig"]
+    again, stats = analyse_documents(texts, ids, cfg, tmp_path, progress=False)
+    assert (stats["parsed"], stats["cached"]) == (0, 2)
+    assert again.equals(tokens)  # the cached tables are the parsed ones
     texts["b"] = ["Job, uddannelse og fleksjob."]
-    docs, stats = parse_documents(texts, cfg, tmp_path, progress=False)
-    assert stats == {"parsed": 1, "cached": 1}
-    assert [t.text for t in docs["b"][0]][-2:] == ["fleksjob", "."]
-    assert docs["a"][0][0].lemma_ == "bolig"  # lemmas survive the cache
+    tokens, stats = analyse_documents(texts, ids, cfg, tmp_path, progress=False)
+    assert (stats["parsed"], stats["cached"]) == (1, 1)
+    assert tokens[tokens["segment_id"] == "b:001"]["text"].tolist()[-1] == "fleksjob"
+    assert tokens.iloc[0]["lemma"] == "bolig"  # lemmas survive the cache
+
+
+def test_tokenizer_only_and_full_pipeline_give_the_same_table(cfg, nlp):
+    """The blank pipeline's lemmas looked up per distinct form equal the lemmatizer run per token."""
+    texts = ["Borgerne får akutboliger, og boligerne er små.", "BOLIGER til alle borgere i Ærø."]
+    tokenized = token_table({"d": [nlp.tokenizer(t) for t in texts]}, {"d": ["d:001", "d:002"]}, stop_words(cfg))
+    full = token_table({"d": [nlp(t) for t in texts]}, {"d": ["d:001", "d:002"]}, stop_words(cfg))
+    assert tokenized.equals(full)
+    assert tokenized.groupby("segment_id")["i"].apply(list).tolist() == [list(range(7)), list(range(6))]
+    assert tokenized.loc[tokenized["text"] == "akutboliger", "lemma"].tolist() == ["akutbolig"]

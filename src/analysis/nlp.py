@@ -6,8 +6,10 @@ case folding ("Borgerne" -> "borger") and a compound fallback: a word missing fr
 lemmatized by its longest known tail ("akutboligerne" -> "akut" + "bolig"). A trained pipeline
 (``da_core_news_*`` or DaCy) is used instead when the config names one that is installed.
 
-Parsed documents are cached as spaCy DocBin files keyed by the document's segment texts and
-the pipeline's settings: a re-run parses nothing new, a changed document is parsed alone.
+Each document's token table is cached as Parquet, keyed by the document's segment texts and the
+pipeline's settings: a re-run parses nothing new, a changed document is parsed alone. Tables are
+built from spaCy's token arrays with every string decided once per distinct form, not by walking
+Doc objects in Python.
 
 Usage::
 
@@ -29,7 +31,7 @@ import numpy as np
 import pandas as pd
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc
 
 from analysis.cache import replacing
 from analysis.danish import DOMAIN_STOP_WORDS, STOP_WORDS
@@ -120,7 +122,7 @@ def build_pipeline(cfg: dict) -> tuple[Language, PipelineInfo]:
     if name in ("blank", "", None):
         nlp = spacy.blank("da")
         nlp.add_pipe("da_lookup_lemmatizer")
-        versions = f"spacy={spacy.__version__};lookups={md.version('spacy-lookups-data')};lemmatizer=2"
+        versions = f"spacy={spacy.__version__};lookups={md.version('spacy-lookups-data')};lemmatizer=3"
         return nlp, PipelineInfo("blank:da", versions, stop_hash)
     try:
         nlp = spacy.load(name, exclude=["ner"])
@@ -138,49 +140,6 @@ def _doc_key(info: PipelineInfo, texts: list[str]) -> str:
     return h.hexdigest()[:24]
 
 
-def parse_documents(
-    texts_by_doc: dict[str, list[str]],
-    cfg: dict,
-    cache: Path | str | None,
-    progress: bool = True,
-) -> tuple[dict[str, list[Doc]], dict[str, int]]:
-    """Parse each document's segment texts, reusing the DocBin cache.
-
-    Parameters
-    ----------
-    texts_by_doc : dict
-        doc_id -> segment texts in order.
-    cfg : dict
-        Settings (``nlp`` section).
-    cache : Path or None
-        Folder for DocBin files; None disables caching.
-    progress : bool
-        Show a progress bar on long work.
-
-    Returns
-    -------
-    docs : dict
-        doc_id -> one spaCy Doc per segment.
-    stats : dict
-        ``parsed`` and ``cached`` document counts.
-    """
-    nlp, info = build_pipeline(cfg)
-    cache_dir = _cache_folder(cache)
-    docs: dict[str, list[Doc]] = {}
-    todo: list[str] = []
-    for doc_id, texts in texts_by_doc.items():
-        path = cache_dir / f"{_doc_key(info, texts)}.spacy" if cache_dir else None
-        if path is not None and path.exists():
-            try:
-                docs[doc_id] = list(DocBin().from_disk(path).get_docs(nlp.vocab))
-                continue
-            except Exception:  # noqa: BLE001 - a damaged cache file is re-parsed
-                path.unlink(missing_ok=True)
-        todo.append(doc_id)
-    docs.update(_parse(nlp, info, {d: texts_by_doc[d] for d in todo}, cfg, cache_dir, progress))
-    return {d: docs[d] for d in texts_by_doc}, {"parsed": len(todo), "cached": len(texts_by_doc) - len(todo)}
-
-
 def _cache_folder(cache: Path | str | None) -> Path | None:
     if cache is None:
         return None
@@ -189,35 +148,31 @@ def _cache_folder(cache: Path | str | None) -> Path | None:
     return folder
 
 
-def _parse(nlp: Language, info: PipelineInfo, texts_by_doc: dict[str, list[str]], cfg: dict,
-           cache_dir: Path | None, progress: bool) -> dict[str, list[Doc]]:
-    """Run the pipeline over documents (batched), storing each as a DocBin in the cache."""
+def _tokenize(nlp: Language, info: PipelineInfo, texts_by_doc: dict[str, list[str]], cfg: dict,
+              progress: bool):
+    """Yield (doc_id, [Doc per segment]) in order. The blank pipeline only tokenizes here: its
+    lemmas are looked up per distinct word form in :func:`token_table`, not per token."""
     from tqdm.auto import tqdm
 
     n_segments = sum(len(t) for t in texts_by_doc.values())
-    stream = ((t, d) for d, texts in texts_by_doc.items() for t in texts)
     bar = tqdm(total=n_segments, desc="parsing", unit="seg", disable=not progress or n_segments < 500)
-    parsed: dict[str, list[Doc]] = {d: [] for d in texts_by_doc}
-    for doc, doc_id in nlp.pipe(stream, as_tuples=True, batch_size=cfg["nlp"]["batch_size"],
-                                n_process=cfg["nlp"]["n_process"]):
-        parsed[doc_id].append(doc)
-        bar.update(1)
+    blank = info.name.startswith("blank")
+    for doc_id, texts in texts_by_doc.items():
+        if blank:
+            docs = list(nlp.tokenizer.pipe(texts, batch_size=cfg["nlp"]["batch_size"]))
+        else:
+            docs = list(nlp.pipe(texts, batch_size=cfg["nlp"]["batch_size"], n_process=cfg["nlp"]["n_process"]))
+        bar.update(len(texts))
+        yield doc_id, docs
     bar.close()
-    if cache_dir is not None:
-        for doc_id, doc_list in parsed.items():
-            path = cache_dir / f"{_doc_key(info, texts_by_doc[doc_id])}.spacy"
-            with replacing(path) as tmp:
-                DocBin(attrs=["ORTH", "LEMMA", "SPACY", "POS", "TAG", "MORPH", "SENT_START"],
-                       docs=doc_list).to_disk(tmp)
-    return parsed
 
 
 def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, list[str]], cfg: dict,
                       cache: Path | str | None, progress: bool = True) -> tuple[pd.DataFrame, dict[str, int]]:
     """Return the token table of all documents, parsing only what the cache does not hold.
 
-    Each document's token table is cached as Parquet next to its DocBin, under the same key
-    (segment texts, pipeline, stop words), so a re-run reads tables instead of rebuilding them.
+    Each document's token table is cached as Parquet under a key of its segment texts, the
+    pipeline and the stop words, so a re-run reads tables instead of parsing again.
 
     Returns
     -------
@@ -243,9 +198,9 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
             except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
                 path.unlink(missing_ok=True)
         todo.append(doc_id)
-    parsed = _parse(nlp, info, {d: texts_by_doc[d] for d in todo}, cfg, cache_dir, progress)
-    for doc_id in todo:
-        table = token_table({doc_id: parsed[doc_id]}, {doc_id: ids_by_doc[doc_id]}, stops)
+    lemmas: dict[str, str] = {}  # one lookup per distinct word form in this run
+    for doc_id, docs in _tokenize(nlp, info, {d: texts_by_doc[d] for d in todo}, cfg, progress):
+        table = token_table({doc_id: docs}, {doc_id: ids_by_doc[doc_id]}, stops, lemmas)
         frames[doc_id] = table
         if cache_dir is not None:
             position = {s: i for i, s in enumerate(ids_by_doc[doc_id])}
@@ -267,32 +222,59 @@ def is_word(text: str) -> bool:
     return bool(_WORD.search(text))
 
 
-def token_table(docs: dict[str, list[Doc]], segment_ids: dict[str, list[str]], stops: Iterable[str]) -> pd.DataFrame:
+def token_table(docs: dict[str, list[Doc]], segment_ids: dict[str, list[str]], stops: Iterable[str],
+                lemma_cache: dict[str, str] | None = None) -> pd.DataFrame:
     """Return one row per word token: segment_id, i, start, end, text, lower, lemma, content.
 
-    ``content`` marks the lemmas kept for word lists, keyness and clustering: words of at least
-    two letters (abbreviations such as "bl.a." and numbers are out), not a stop word by form or lemma.
+    Built from each Doc's token arrays, with every string decided once per distinct form: a
+    token's lemma is the pipeline's where it set one, else the lookup lemma of its form (the
+    blank pipeline only tokenizes). ``content`` marks the lemmas kept for word lists, keyness
+    and clustering: words of at least two letters (abbreviations such as "bl.a." and numbers are
+    out), not a stop word by form or lemma.
     """
+    from spacy.attrs import IDX, LEMMA, ORTH
+
     stops = frozenset(stops)
-    rows: dict[str, list] = {k: [] for k in ("segment_id", "i", "start", "end", "text", "lower", "lemma")}
+    cache = lemma_cache if lemma_cache is not None else {}
+    arrays, seg_ids, strings = [], [], None
     for doc_id, doc_list in docs.items():
         for seg_id, doc in zip(segment_ids[doc_id], doc_list):
-            words = [(t.text, t.idx, t.lemma_) for t in doc if _WORD.search(t.text)]
-            rows["segment_id"].extend([seg_id] * len(words))
-            rows["i"].extend(range(len(words)))
-            rows["start"].extend(w[1] for w in words)
-            rows["end"].extend(w[1] + len(w[0]) for w in words)
-            rows["text"].extend(w[0] for w in words)
-            rows["lower"].extend(w[0].lower() for w in words)
-            rows["lemma"].extend((w[2].lower() or w[0].lower()) for w in words)
-    table = pd.DataFrame(rows)
-    lemma, lower = table["lemma"], table["lower"]
-    content = lemma.str.match(_CONTENT.pattern) & ~lower.isin(stops) & ~lemma.isin(stops)
-    table["content"] = content.astype(bool)
-    table["i"] = table["i"].astype("int32")
-    table["start"] = table["start"].astype("int32")
-    table["end"] = table["end"].astype("int32")
-    return table
+            if len(doc):
+                arrays.append(doc.to_array([ORTH, IDX, LEMMA]))
+                seg_ids.append((seg_id, len(doc)))
+                strings = doc.vocab.strings
+    columns = ["segment_id", "i", "start", "end", "text", "lower", "lemma", "content"]
+    if not arrays:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [object, "int32", "int32", "int32", object,
+                                                                          object, object, bool])})
+    table = np.concatenate(arrays)
+    segment = np.repeat(np.array([s for s, _ in seg_ids], dtype=object), [n for _, n in seg_ids])
+    forms, form_of = np.unique(table[:, 0], return_inverse=True)
+    text = np.array([strings[int(h)] for h in forms], dtype=object)
+    is_word = np.fromiter((bool(_WORD.search(t)) for t in text), dtype=bool, count=len(text))[form_of]
+    lower_of = np.array([t.lower() for t in text], dtype=object)
+    lemma_hashes, lemma_of = np.unique(table[:, 2], return_inverse=True)
+    set_lemmas = np.array([strings[int(h)].lower() if h else "" for h in lemma_hashes], dtype=object)
+    # Lemma per token: the pipeline's, else the lookup of the form (decided once per form).
+    looked_up = np.array([cache.get(t) or cache.setdefault(t, lemmatize_word(t)) for t in text], dtype=object)
+    lemma = set_lemmas[lemma_of]
+    missing = lemma == ""
+    lemma[missing] = looked_up[form_of[missing]]
+    keep = is_word
+    segment, form_of, lemma = segment[keep], form_of[keep], lemma[keep]
+    start = table[keep, 1].astype("int32")
+    # Position among the segment's words: a running count that restarts at each segment.
+    first = np.r_[True, segment[1:] != segment[:-1]] if len(segment) else np.zeros(0, dtype=bool)
+    run_start = np.maximum.accumulate(np.where(first, np.arange(len(segment)), 0)) if len(segment) else first
+    out = pd.DataFrame({
+        "segment_id": segment, "i": (np.arange(len(segment)) - run_start).astype("int32"), "start": start,
+        "end": (start + np.array([len(t) for t in text], dtype="int32")[form_of]).astype("int32"),
+        "text": text[form_of], "lower": lower_of[form_of], "lemma": lemma,
+    })
+    lemma_s, lower_s = out["lemma"], out["lower"]
+    content = lemma_s.str.match(_CONTENT.pattern) & ~lower_s.isin(stops) & ~lemma_s.isin(stops)
+    out["content"] = content.astype(bool)
+    return out[columns]
 
 
 def pipeline_description(cfg: dict) -> dict:
