@@ -52,6 +52,11 @@ def test_report_writes_every_notebook_as_html_and_points_latest(report):
     assert latest.is_symlink()
     run = latest.resolve()
     assert f"4 reports written; open {run / 'index.html'}" in stdout
+    from analysis.reports import default_jobs
+
+    kernels = min(default_jobs(), 4)  # notebooks run at once, each in its own kernel (--jobs)
+    assert re.search(rf"4 notebooks in [\d.]+ s on {kernels} kernels?; per notebook median [\d.]+ s, of which "
+                     r"[\d.]+ s is the kernel's start", stdout)
     pages = html_files(run)
     assert set(pages) == {"index.html", "01-corpus.html", "02-themes.html", "03-compare.html", "profile-aalborg.html"}
     assert sorted(p.name for p in (run / "notebooks").glob("*.ipynb")) == [
@@ -113,8 +118,10 @@ def test_with_code_shows_code_and_moves_latest(report, tmp_path):
     out, _, _ = report
     before = (out / "reports" / "latest").resolve()
     time.sleep(1.1)  # run ids are per second
-    code, stdout, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", out, "-m", "Vejle", "--with-code", "-q")
+    code, stdout, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", out, "-m", "Vejle", "--with-code", "-q",
+                                  "--jobs", "1")
     assert code == 0, stderr
+    assert "4 notebooks in" in stdout and "on 1 kernel;" in stdout
     after = (out / "reports" / "latest").resolve()
     assert after != before and before.exists()
     page = (after / "01-corpus.html").read_text(encoding="utf-8")

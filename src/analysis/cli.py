@@ -163,6 +163,8 @@ def report(
     notebooks: Optional[Path] = typer.Option(None, "--notebooks", help="Folder of notebooks to run.", hidden=True),
     wait: float = typer.Option(0, "--wait", help="Seconds to wait for another report run to finish."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Report on the good documents; skip the bad ones."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Notebooks executed at once, each in its own kernel (default: the cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Less output."),
 ) -> None:
     """Execute the notebooks with papermill into self-contained HTML reports under OUT/reports/."""
@@ -170,7 +172,7 @@ def report(
 
     try:
         run = build_reports(corpus, out, config, codebook, municipality or None, with_code, notebooks, wait,
-                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad)
+                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad, n_jobs=jobs)
     except InputError as exc:
         _fail_input(exc)
         return
@@ -187,6 +189,8 @@ def report(
         typer.echo(f"{n} notebook(s) failed; {Path(out) / 'reports' / 'latest'} still points at the last good run",
                    err=True)
         raise typer.Exit(EXIT_FAILED)
+    if run.timing():
+        typer.echo(run.timing())
     typer.echo(f"{len(run.notebooks)} reports written; open {run.index}")
 
 

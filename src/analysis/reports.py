@@ -21,8 +21,11 @@ import importlib.metadata as md
 import os
 import re
 import shutil
+import multiprocessing
 import subprocess
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +53,8 @@ class NotebookResult:
     error: str | None = None
     size_mb: float = 0.0
     over_limit: bool = False  # larger than reports.max_html_mb
+    seconds: float = 0.0  # executing and converting it
+    overhead: float = 0.0  # of which outside its cells: the kernel's start and papermill's own work
 
 
 @dataclass
@@ -62,10 +67,23 @@ class ReportRun:
     notebooks: list[NotebookResult] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # executing and converting every notebook
+    jobs: int = 1  # kernels at once
 
     @property
     def ok(self) -> bool:
         return all(n.error is None for n in self.notebooks)
+
+    def timing(self) -> str:
+        """One line on where the time went: wall time, kernels, and the per-notebook fixed cost."""
+        done = [n for n in self.notebooks if n.seconds]
+        if not done:
+            return ""
+        per = sorted(n.seconds for n in done)
+        fixed = sorted(n.overhead for n in done)
+        return (f"{len(done)} notebooks in {self.seconds:.1f} s on {self.jobs} kernel{'s' if self.jobs > 1 else ''}; "
+                f"per notebook median {per[len(per) // 2]:.1f} s, of which {fixed[len(fixed) // 2]:.1f} s is the "
+                "kernel's start and papermill's own work")
 
 
 def slugify(text: str) -> str:
@@ -150,6 +168,14 @@ def _ipc_kernel_manager():
         def _default_transport(self):
             return "ipc"
 
+        @default("ip")
+        def _default_ip(self):
+            # The socket files' prefix: unique, so kernels started at once never share a socket.
+            import tempfile
+            import uuid
+
+            return os.path.join(tempfile.gettempdir(), f"udsatte-kernel-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+
     return IPCKernelManager
 
 
@@ -165,6 +191,38 @@ def execute_notebook(source: Path, target: Path, parameters: dict, timeout: int)
     except Exception as exc:  # noqa: BLE001 - papermill raises its own and the kernel's errors
         return _error_summary(target, exc)
     return None
+
+
+def _kernel_overhead(notebook: Path, seconds: float) -> float:
+    """Seconds of a notebook's run outside its cells (kernel start, papermill's own work), from
+    the cell durations papermill records."""
+    import nbformat
+
+    try:
+        book = nbformat.read(notebook, as_version=4)
+    except Exception:  # noqa: BLE001 - a notebook that failed early may not be readable
+        return seconds
+    cells = sum(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0) for c in book.cells)
+    return max(seconds - cells, 0.0)
+
+
+def _run_one(source: Path, target: Path, params: dict, timeout: int, html_path: Path, title: str,
+             with_code: bool) -> dict:
+    """Execute one notebook and convert it (in a worker process): error, size, seconds, overhead."""
+    import time
+
+    start = time.perf_counter()
+    error = execute_notebook(source, target, params, timeout)
+    seconds = time.perf_counter() - start
+    done = {"error": error, "seconds": seconds, "overhead": _kernel_overhead(target, seconds), "size_mb": 0.0}
+    if error is None:
+        done["size_mb"] = convert_to_html(target, html_path, title, with_code)
+    return done
+
+
+def default_jobs() -> int:
+    """Kernels to run at once by default: the machine's cores."""
+    return max(1, os.cpu_count() or 1)
 
 
 def convert_to_html(notebook: Path, target: Path, title: str, with_code: bool) -> float:
@@ -246,7 +304,7 @@ def _new_run_id(reports: Path) -> str:
 def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
                   codebook: str | Path | None = None, municipalities: list[str] | None = None,
                   with_code: bool = False, notebooks: str | Path | None = None, wait: float = 0,
-                  progress: bool = True, echo=print, skip_bad: bool = False) -> ReportRun:
+                  progress: bool = True, echo=print, skip_bad: bool = False, n_jobs: int | None = None) -> ReportRun:
     """Run every notebook with papermill and publish HTML reports (see the module docstring).
 
     Parameters
@@ -263,6 +321,8 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         Seconds to wait for another report run's lock (0: fail at once).
     skip_bad : bool
         Report on the good documents when some are bad (the index lists the skipped ones).
+    n_jobs : int, optional
+        Notebooks executed at once, each in its own kernel (default: the machine's cores).
 
     Raises
     ------
@@ -322,22 +382,33 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
                 jobs.append((source, source.stem, title, dict(base)))
         timeout, max_mb = load_report_settings(config)
         run = ReportRun(run_id, folder, folder / "index.html")
-        for source, stem, title, params in jobs:
-            target = folder / "notebooks" / f"{stem}.ipynb"
-            if progress:
-                echo(f"executing {source.name} -> {target.name}")
-            error = execute_notebook(source, target, params, timeout)
-            result = NotebookResult(stem, title, target, error=error)
-            if error is None:
-                result.html = folder / f"{stem}.html"
-                result.size_mb = convert_to_html(target, result.html, title, with_code)
-                result.over_limit = result.size_mb > max_mb
-                if result.over_limit:
-                    run.warnings.append(
-                        f"{result.html}: {result.size_mb:.1f} MB, over reports.max_html_mb ({max_mb:g} MB); e-mail may "
-                        "refuse it: share the folder, or narrow the report (--municipality, or compare.doc_types "
-                        "in the config)")
-            run.notebooks.append(result)
+        targets = [(source, folder / "notebooks" / f"{stem}.ipynb", params, folder / f"{stem}.html", stem, title)
+                   for source, stem, title, params in jobs]
+        n_jobs = max(1, min(n_jobs or default_jobs(), len(targets)))
+        if progress:
+            echo(f"executing {len(targets)} notebooks on {n_jobs} kernel{'s' if n_jobs > 1 else ''} at once")
+        started = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_one, source, target, params, timeout, html_path, title, with_code)
+                       for source, target, params, html_path, stem, title in targets]
+            for future, (source, target, params, html_path, stem, title) in zip(futures, targets):
+                done = future.result()  # in job order: the index lists reports in a fixed order
+                result = NotebookResult(stem, title, target, error=done["error"], seconds=done["seconds"],
+                                        overhead=done["overhead"])
+                if progress:
+                    echo(f"{'failed' if done['error'] else 'done'} {target.name} in {done['seconds']:.1f} s "
+                         f"(kernel and papermill {done['overhead']:.1f} s)")
+                if done["error"] is None:
+                    result.html, result.size_mb = html_path, done["size_mb"]
+                    result.over_limit = result.size_mb > max_mb
+                    if result.over_limit:
+                        run.warnings.append(
+                            f"{result.html}: {result.size_mb:.1f} MB, over reports.max_html_mb ({max_mb:g} MB); e-mail "
+                            "may refuse it: share the folder, or narrow the report (--municipality, or "
+                            "compare.doc_types in the config)")
+                run.notebooks.append(result)
+        run.seconds = time.perf_counter() - started
+        run.jobs = n_jobs
         shutil.copy2(ensure_workbook(out), folder / "analysis.xlsx")
         run.meta = {
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
