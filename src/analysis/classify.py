@@ -205,13 +205,6 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
         Minimum number of training segments an n-gram occurs in.
     lexicon_weight : float
         Scale of the lexicon and structure features.
-    ngram_weight : float
-        Scale of the character n-gram block (the regularisation shrinks a smaller block more, so
-        the model leans more on the codebook's evidence).
-    lexicon_blend : float
-        Share of the lexicon's own calibrated probability in the final probability (the rest is
-        the regression's); the blend is calibrated again. A share above 0 keeps the codebook's
-        judgement in play where the training text differs from the text measured.
     cv_folds : int
         Folds of the grouped cross-validation that calibrates and sets thresholds.
     random_state : int
@@ -219,12 +212,9 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
     """
 
     def __init__(self, themes=None, use_lexicon: bool = True, C: float = 4.0, ngram_range=(3, 5), min_df: int = 2,
-                 lexicon_weight: float = 1.0, ngram_weight: float = 1.0, lexicon_blend: float = 0.0, cv_folds: int = 5,
-                 random_state: int = 0):
+                 lexicon_weight: float = 1.0, cv_folds: int = 5, random_state: int = 0):
         self.themes = themes
         self.use_lexicon = use_lexicon
-        self.lexicon_blend = lexicon_blend
-        self.ngram_weight = ngram_weight
         self.C = C
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -253,8 +243,7 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
         return (X["lemmas"].fillna("").astype(str) + " " + section_lemmas(X["section"])).str.strip()
 
     def _features(self, X: pd.DataFrame, grams: LemmaCharNgrams) -> sparse.csr_matrix:
-        return sparse.hstack([sparse.csr_matrix(self._dense_block(X)),
-                              grams.transform(self._words(X)) * self.ngram_weight]).tocsr()
+        return sparse.hstack([sparse.csr_matrix(self._dense_block(X)), grams.transform(self._words(X))]).tocsr()
 
     def _fit_core(self, X: pd.DataFrame, Y: np.ndarray, weight: np.ndarray | None = None):
         grams = LemmaCharNgrams(ngram_range=self.ngram_range, min_df=self.min_df).fit(self._words(X))
@@ -296,31 +285,15 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
             oof = self._decision(X, self.grams_, self.estimators_)
         self.calibrators_ = [_Platt(oof[:, j], Y[:, j], w) for j in range(Y.shape[1])]
         self.oof_proba_ = np.column_stack([cal(oof[:, j]) for j, cal in enumerate(self.calibrators_)])
-        if self.lexicon_blend > 0:
-            scores = X[[f"score_{k}" for k in self.themes]].to_numpy(dtype=float)
-            self.lexicon_calibrators_ = [_Platt(scores[:, j], Y[:, j], w) for j in range(Y.shape[1])]
-            blend = self._blend(self.oof_proba_, scores, self.lexicon_calibrators_)
-            self.blend_calibrators_ = [_Platt(blend[:, j], Y[:, j], w) for j in range(Y.shape[1])]
-            self.oof_proba_ = np.column_stack([cal(blend[:, j]) for j, cal in enumerate(self.blend_calibrators_)])
         self.thresholds_ = np.array([best_threshold(Y[:, j], self.oof_proba_[:, j], weight=w) if Y[:, j].any()
                                      else 0.5 for j in range(Y.shape[1])])
         self.classes_ = np.array([0, 1])
         return self
 
-    def _blend(self, proba: np.ndarray, scores: np.ndarray, lexicon_calibrators) -> np.ndarray:
-        lexicon = np.column_stack([cal(scores[:, j]) for j, cal in enumerate(lexicon_calibrators)])
-        return self.lexicon_blend * lexicon + (1 - self.lexicon_blend) * proba
-
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of each theme (one column per theme)."""
-        X = X.reset_index(drop=True)
-        decision = self._decision(X, self.grams_, self.estimators_)
-        proba = np.column_stack([cal(decision[:, j]) for j, cal in enumerate(self.calibrators_)])
-        if self.lexicon_blend > 0:
-            blend = self._blend(proba, X[[f"score_{k}" for k in self.themes]].to_numpy(dtype=float),
-                                self.lexicon_calibrators_)
-            proba = np.column_stack([cal(blend[:, j]) for j, cal in enumerate(self.blend_calibrators_)])
-        return proba
+        decision = self._decision(X.reset_index(drop=True), self.grams_, self.estimators_)
+        return np.column_stack([cal(decision[:, j]) for j, cal in enumerate(self.calibrators_)])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.predict_both(X)[1]
