@@ -1,19 +1,35 @@
-"""Speed figures on a synthetic corpus of a given size: cold run, cached re-run, one changed document.
+"""Speed figures on synthetic corpora of given sizes, against bare spaCy on the same texts.
 
-The synthetic corpus is built from the shipped corpus's paragraphs, shuffled with the config
-seed into documents of about 5,000 words for many municipalities, so the work is realistic
-Danish policy text. It prints figures and ratios; it asserts nothing about time.
+For each size the benchmark builds a corpus from the shipped corpus's paragraphs (shuffled with
+the config seed into documents of about 5,000 words over ``--municipalities`` municipalities),
+then times, each as its own ``python -m analysis`` process (so Python's start and the imports
+count, and each step's peak memory is its own):
+
+- bare spaCy: ``spacy.blank("da")`` with the lookup lemmatizer over the same paragraphs with
+  ``nlp.pipe`` in one process, the reference that ratios are taken against;
+- fitting the theme methods, which happens once per machine and hand coding (on a one-document
+  corpus; a no-op when the shared cache has them);
+- ``run`` cold (empty output folder), ``run`` again with nothing changed, ``run`` after one
+  document changed, and (unless ``--no-report``) ``report`` with every municipality's profile.
+
+It prints seconds, words per second, peak memory, each run's stages and the ratios, and writes
+``OUT/bench/bench.csv``, ``bench.md`` and ``bench.png`` (seconds and memory against corpus size).
+It asserts nothing about time.
 
 Usage::
 
-    python -m analysis bench --words 1000000
+    python -m analysis bench --words 250000 --words 1000000 --out outputs
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import os
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,9 +38,44 @@ from analysis.config import load_config
 from analysis.corpus import load_corpus, load_municipalities
 from analysis.paths import DEFAULT_CORPUS
 
+#: Run in a child process: the command's own peak memory is printed when it ends.
+_CHILD = """
+import atexit, resource, sys
+atexit.register(lambda: print(f"BENCH_PEAK_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr))
+sys.argv = ["analysis", *sys.argv[1:]]
+from analysis.cli import main
+main()
+"""
+
+_BARE = """
+import json, resource, sys, time
+start = time.perf_counter()
+import spacy
+from spacy.language import Language
+from spacy.lookups import load_lookups
+
+table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+
+@Language.component("bare_lookup_lemmas")
+def lemmas(doc):
+    for token in doc:
+        token.lemma_ = table.get(token.lower_, token.lower_)
+    return doc
+
+paragraphs = [p for p in open(sys.argv[1], encoding="utf-8").read().split("\\n\\n") if p.strip()]
+nlp = spacy.blank("da")
+nlp.add_pipe("bare_lookup_lemmas")
+n = sum(len(doc) for doc in nlp.pipe(paragraphs, batch_size=256))
+print(json.dumps({"seconds": time.perf_counter() - start, "tokens": n,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+COLUMNS = ["words", "municipalities", "documents", "step", "seconds", "words_per_s", "peak_mb", "ratio_to_spacy",
+           "stages"]
+
 
 def make_synthetic_corpus(target: Path, words: int, seed: int, source: Path = DEFAULT_CORPUS,
-                          doc_words: int = 5000) -> int:
+                          doc_words: int = 5000, municipalities: int = 98) -> int:
     """Write a corpus of about ``words`` words to ``target``; return the number of documents."""
     loaded = load_corpus(source)
     paragraphs = []
@@ -32,14 +83,14 @@ def make_synthetic_corpus(target: Path, words: int, seed: int, source: Path = DE
         text = Path(path).read_text(encoding="utf-8")
         paragraphs.extend(p.strip() for p in text.split("\n\n") if len(p.split()) > 8)
     rng = random.Random(seed)
-    names = list(load_municipalities()["municipality"])
+    names = list(load_municipalities()["municipality"])[:max(1, min(municipalities, 98))]
     (target / "documents").mkdir(parents=True)
     rows = [["doc_id", "file", "municipality", "doc_type", "year", "title"]]
     written, n = 0, 0
     while written < words:
         n += 1
         chunk, size = [], 0
-        while size < doc_words:
+        while size < min(doc_words, max(words - written, 1)):
             para = rng.choice(paragraphs)
             chunk.append(para)
             size += len(para.split())
@@ -53,46 +104,130 @@ def make_synthetic_corpus(target: Path, words: int, seed: int, source: Path = DE
     return n
 
 
-def run_benchmark(words: int = 1_000_000, config: str | Path | None = None, keep: Path | None = None) -> dict:
-    """Time the main job on a synthetic corpus; return and print the figures."""
-    from analysis.pipeline import run_pipeline
+def _child(args: list[str], env: dict) -> tuple[float, float, str]:
+    """Run ``python -m analysis ARGS`` in a new process; return seconds, peak MB and stdout."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark step 'analysis {' '.join(args[:1])}' failed:\n{done.stderr[-2000:]}")
+    peak = [line for line in done.stderr.splitlines() if line.startswith("BENCH_PEAK_KB=")]
+    return seconds, (int(peak[-1].split("=")[1]) / 1024 if peak else float("nan")), done.stdout
 
-    cfg = load_config(config)
-    base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="udsatte-bench-"))
+
+def _bare_spacy(corpus: Path, env: dict) -> dict:
+    texts = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((corpus / "documents").glob("*.txt")))
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+        f.write(texts)
+    try:
+        done = subprocess.run([sys.executable, "-c", _BARE, f.name], capture_output=True, text=True, env=env,
+                              check=True)
+    finally:
+        os.unlink(f.name)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_size(words: int, municipalities: int, base: Path, seed: int, config: str | Path | None,
+               report: bool, jobs: int | None, echo=print) -> list[dict]:
+    """Every step for one corpus size; rows of :data:`COLUMNS`."""
     corpus, out = base / "corpus", base / "out"
-    if corpus.exists():
-        shutil.rmtree(corpus)
-    if out.exists():
-        shutil.rmtree(out)
-    t0 = time.perf_counter()
-    n_docs = make_synthetic_corpus(corpus, words, cfg["seed"])
-    t_make = time.perf_counter() - t0
+    n_docs = make_synthetic_corpus(corpus, words, seed, municipalities=municipalities)
+    env = dict(os.environ)
+    common = ["--corpus", str(corpus), "--out", str(out), "--quiet", *(["--config", str(config)] if config else [])]
+    rows = []
+    bare = _bare_spacy(corpus, env)
+    n_words = bare["tokens"]
 
-    def timed() -> tuple[float, object]:
-        start = time.perf_counter()
-        result = run_pipeline(corpus, out, config, progress=False)
-        return time.perf_counter() - start, result
+    def row(step: str, seconds: float, peak: float, stages: dict | None = None) -> None:
+        rows.append({"words": words, "municipalities": municipalities, "documents": n_docs, "step": step,
+                     "seconds": round(seconds, 2), "words_per_s": round(n_words / seconds) if seconds else None,
+                     "peak_mb": round(peak, 1), "ratio_to_spacy": round(seconds / bare["seconds"], 2),
+                     "stages": json.dumps(stages or {}, sort_keys=True)})
+        echo(f"{words:>10,} words  {step:<28} {seconds:7.1f} s  {peak:7.0f} MB  {seconds / bare['seconds']:5.1f}x spaCy")
 
-    cold, result = timed()
-    warm, _ = timed()
+    row("bare spaCy (one process)", bare["seconds"], bare["peak_mb"])
+    # The theme methods are fitted once per machine and hand coding (shared cache): fit them on a
+    # one-document copy first, so that the cold run times what every new corpus costs.
+    tiny = base / "fit"
+    (tiny / "documents").mkdir(parents=True)
+    first = sorted((corpus / "documents").iterdir())[0]
+    shutil.copy(first, tiny / "documents" / first.name)
+    with open(corpus / "metadata.csv", encoding="utf-8") as f:
+        (tiny / "metadata.csv").write_text("".join(f.readlines()[:2]), encoding="utf-8")
+    seconds, peak, _ = _child(["run", "--corpus", str(tiny), "--out", str(base / "fit-out"), "--quiet",
+                               *(["--config", str(config)] if config else [])], env)
+    row("fit theme methods (once)", seconds, peak)
+    for step, extra in (("run, cold", []), ("run, nothing changed", [])):
+        seconds, peak, _ = _child(["run", *common, *extra], env)
+        stages = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8")).get("stage_seconds")
+        row(step, seconds, peak, stages if step.endswith("cold") else None)
     first = sorted((corpus / "documents").iterdir())[0]
     first.write_text(first.read_text(encoding="utf-8") + "\nEn ny sætning om boliger.\n", encoding="utf-8")
-    changed, result2 = timed()
-    n_tokens = int(result.segments["n_tokens"].sum())
-    figures = {
-        "documents": n_docs,
-        "segments": len(result.segments),
-        "tokens": n_tokens,
-        "make_corpus_s": round(t_make, 2),
-        "cold_run_s": round(cold, 2),
-        "cached_run_s": round(warm, 2),
-        "one_changed_s": round(changed, 2),
-        "cold_tokens_per_s": round(n_tokens / cold),
-        "cached_over_cold": round(warm / cold, 3),
-        "changed_parsed": result2.stats.get("parsed"),
-    }
-    for key, value in figures.items():
-        print(f"{key:>20}: {value}")
-    if not keep:
-        shutil.rmtree(base, ignore_errors=True)
-    return figures
+    seconds, peak, _ = _child(["run", *common], env)
+    row("run, one document changed", seconds, peak,
+        json.loads((out / "tables" / "run.json").read_text(encoding="utf-8")).get("stage_seconds"))
+    if report:
+        seconds, peak, stdout = _child(["report", *common, *(["--jobs", str(jobs)] if jobs else [])], env)
+        row("report, every profile", seconds, peak)
+        timing = [line for line in stdout.splitlines() if " notebooks in " in line]
+        if timing:
+            echo(f"{'':>16}{timing[-1]}")
+    return rows
+
+
+def write_outputs(rows: list[dict], folder: Path) -> None:
+    """bench.csv, bench.md and bench.png in ``folder``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "bench.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    cores, memory = os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = [f"# Benchmark ({cores} cores, {memory:.0f} GB memory)", "",
+             "| words | step | seconds | words/s | peak MB | × bare spaCy | s per million words | MB per million words |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        per = 1e6 / r["words"]
+        lines.append(f"| {r['words']:,} | {r['step']} | {r['seconds']} | {r['words_per_s'] or ''} | {r['peak_mb']} | "
+                     f"{r['ratio_to_spacy']} | {r['seconds'] * per:.1f} | {r['peak_mb'] * per:.0f} |")
+    (folder / "bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for step in dict.fromkeys(r["step"] for r in rows):
+        part = [r for r in rows if r["step"] == step]
+        sizes = [r["words"] / 1e6 for r in part]
+        left.plot(sizes, [r["seconds"] for r in part], marker="o", label=step)
+        right.plot(sizes, [r["peak_mb"] for r in part], marker="o", label=step)
+    left.set(xlabel="Corpus size (million words)", ylabel="Seconds", title="Time")
+    right.set(xlabel="Corpus size (million words)", ylabel="Peak memory (MB)", title="Memory")
+    left.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(folder / "bench.png", dpi=110)
+    plt.close(fig)
+
+
+def run_benchmark(words: list[int] | int = 1_000_000, config: str | Path | None = None, keep: Path | None = None,
+                  municipalities: int = 98, out: Path | None = None, report: bool = True,
+                  jobs: int | None = None, echo=print) -> list[dict]:
+    """Benchmark every size in ``words``; print the figures and write them to ``OUT/bench``."""
+    cfg = load_config(config)
+    sizes = [words] if isinstance(words, int) else list(words)
+    rows = []
+    for size in sizes:
+        base = Path(keep) / f"w{size}" if keep else Path(tempfile.mkdtemp(prefix="udsatte-bench-"))
+        if base.exists():
+            shutil.rmtree(base)
+        base.mkdir(parents=True)
+        try:
+            rows.extend(bench_size(size, municipalities, base, cfg["seed"], config, report, jobs, echo))
+        finally:
+            if not keep:
+                shutil.rmtree(base, ignore_errors=True)
+    folder = Path(out or "outputs") / "bench"
+    write_outputs(rows, folder)
+    echo(f"written to {folder / 'bench.csv'}, {folder / 'bench.md'} and {folder / 'bench.png'}")
+    return rows

@@ -140,14 +140,25 @@ def validate(
 
 @app.command()
 def bench(
-    words: int = typer.Option(1_000_000, "--words", help="Size of the synthetic corpus in words."),
+    words: Optional[list[int]] = typer.Option(None, "--words", help="Corpus size in words (repeatable; default "
+                                                                     "250,000, 1,000,000 and 4,000,000)."),
+    municipalities: int = typer.Option(98, "--municipalities", min=1, max=98, help="Municipalities to spread over."),
+    out: Path = OutOpt,
     config: Optional[Path] = ConfigOpt,
-    keep: Optional[Path] = typer.Option(None, "--keep", help="Build the corpus and outputs here and keep them."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also time `report` with every profile."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Kernels at once for the report."),
+    keep: Optional[Path] = typer.Option(None, "--keep", help="Build the corpora and outputs here and keep them."),
 ) -> None:
-    """Print speed figures of the main job on a synthetic corpus (cold, cached, one changed document)."""
+    """Speed figures: run cold, unchanged and with one document changed (and report) against bare spaCy,
+    at each corpus size; writes OUT/bench/bench.csv, bench.md and bench.png."""
     from analysis.bench import run_benchmark
 
-    run_benchmark(words, config, keep)
+    try:
+        run_benchmark(words or [250_000, 1_000_000, 4_000_000], config, keep, municipalities, out, report, jobs,
+                      echo=typer.echo)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -366,6 +366,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
 
     from analysis.freshness import stat_signature
 
+    clock = _Stages()
     signature = stat_signature(corpus, config, codebook, skip_bad)  # before anything is read
     cfg = load_config(config)
     book = load_codebook(codebook or cfg["themes"]["codebook"])
@@ -377,15 +378,37 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
         raise InputError(problems)
     if not segments_by_doc:
         raise InputError(problems or [Problem(str(corpus), "no usable documents", fix="add documents")])
+    clock.lap("read")
     result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems),
                          "annotations_fingerprint": annotations_fingerprint(Path(corpus), devset_path(cfg)),
                          "program_version": program_version(), "skip_bad": skip_bad, "stat_signature": signature})
+    clock.lap("nlp")
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
+    clock.lap("themes")
     discover_clusters(result, cfg, book, cache_dir(out))
+    clock.lap("clusters")
     compare_municipalities(result, cfg, book, cache_dir(out))
+    clock.lap("compare")
+    result.stats["stage_seconds"] = clock.seconds  # in run.json; "write" is added as it is written
     write_run(result, cfg, out, Path(corpus))
     return result
+
+
+class _Stages:
+    """Seconds spent in each stage of a run (for run.json and the benchmark)."""
+
+    def __init__(self):
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = self._now()
+        self.seconds[stage] = round(now - self._last, 3)
+        self._last = now
 
 
 #: Long tables derived from others, left out of the workbook (they stay as CSV and Parquet):
