@@ -148,7 +148,7 @@ def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, cod
     stats : dict
     """
     from analysis import validation as val
-    from analysis.devset import devset_frame, devset_path, kind_weights, load_devset, trap_pairs
+    from analysis.devset import devset_frame, kind_weights, load_devset, trap_pairs
 
     keys, core, t = codebook.keys, codebook.core_keys, cfg["themes"]
     parts, test, inter, stats = [], None, [], {}
