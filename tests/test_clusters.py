@@ -85,3 +85,18 @@ def test_segments_with_the_same_words_are_not_clustered(cfg):
     segments = pd.DataFrame({"segment_id": [f"d:{i:03d}" for i in range(12)], "text": lemmas, "lemmas": lemmas})
     result = cluster_segments(segments, pd.DataFrame({"bolig": [1] * 12}), cfg)
     assert (result.k, result.k_criterion) == (0, "every segment has the same words")
+
+
+def test_a_large_corpus_is_fitted_on_a_sample_and_every_segment_assigned(cfg):
+    segments, themes = _segments(n_per=20, seed=2)
+    small = {**cfg, "clusters": {**cfg["clusters"], "sample_size": 30}}
+    result = cluster_segments(segments, themes, small)
+    assert result.k_criterion.endswith("fitted on a sample of 30 of 60 segments")
+    assert (result.labels[:-1] >= 0).all() and result.labels[-1] == -1  # every segment with words assigned
+    assert (result.topics[:-1] >= 0).all()
+    km = result.table[result.table["method"] == "kmeans"]
+    assert km["size"].sum() == 60 and result.k == 3
+    assert sorted(km["top_theme"]) == ["beskaeftigelse", "bolig", "sundhed"]
+    again = cluster_segments(segments.sample(frac=1, random_state=0).reset_index(drop=True), themes, small)
+    # The sample is chosen by segment id, not by row order.
+    assert again.k_criterion == result.k_criterion and again.k == result.k

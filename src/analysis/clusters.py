@@ -6,6 +6,11 @@ Each cluster is described by its size, top terms, most representative segments a
 theme it overlaps most with; stability is the mean adjusted Rand index between the clustering
 with the config seed and four more seeds.
 
+On a large corpus, k, the clusters, the topics and their stability are fitted on a seeded sample
+of ``sample_size`` segments (chosen by a hash of the segment id, so a segment stays in the sample
+as the corpus grows); every segment is then assigned to its nearest cluster and its strongest
+topic. The cost of clustering is thereby bounded, whatever the size of the corpus.
+
 Usage::
 
     from analysis.clusters import cluster_segments
@@ -59,6 +64,17 @@ def distinct_rows(X) -> int:
     """The number of different rows of a sparse matrix (no more clusters than that make sense)."""
     X = X.tocsr()
     return len({(X.indices[a:b].tobytes(), X.data[a:b].tobytes()) for a, b in zip(X.indptr[:-1], X.indptr[1:])})
+
+
+def sample_rows(ids: pd.Series, size: int, seed: int) -> np.ndarray | None:
+    """Positions of a seeded sample of ``size`` rows (by a hash of each id), in order; None when
+    there are no more rows than that."""
+    if size <= 0 or len(ids) <= size:
+        return None
+    key = f"{seed:016d}"[-16:]
+    hashes = pd.util.hash_pandas_object(pd.Series(ids.to_numpy(), dtype=object), index=False,
+                                        hash_key=key).to_numpy()
+    return np.sort(np.argsort(hashes, kind="stable")[:size])
 
 
 def choose_k(X, k_min: int, k_max: int, seed: int, n_distinct: int | None = None) -> tuple[int, dict[int, float]]:
@@ -137,30 +153,40 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
     if n_distinct < 2:
         return ClusterResult(labels, topics, empty, 0, "every segment has the same words", {}, {})
     names = vectorizer.get_feature_names_out()
+    sample = sample_rows(segments["segment_id"][has_words], c["sample_size"], seed)
+    X_fit = X if sample is None else X[sample]
+    if sample is not None:
+        n_distinct = distinct_rows(X_fit)
+        if n_distinct < 2:
+            X_fit, sample, n_distinct = X, None, distinct_rows(X)
     if c["n_clusters"] == "auto":
-        k, silhouettes = choose_k(X, c["k_min"], c["k_max"], seed, n_distinct)
+        k, silhouettes = choose_k(X_fit, c["k_min"], c["k_max"], seed, n_distinct)
         criterion = (f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}" if silhouettes else
                      f"{k} distinct segments, too few to choose k in {c['k_min']}..{c['k_max']}")
     else:
         k, silhouettes, criterion = min(int(c["n_clusters"]), n_distinct), {}, "fixed in config"
     # NMF's nndsvda start needs no more topics than segments or terms.
-    n_topics = min(k if c["n_topics"] == "auto" else int(c["n_topics"]), X.shape[0], X.shape[1])
+    n_topics = min(k if c["n_topics"] == "auto" else int(c["n_topics"]), X_fit.shape[0], X_fit.shape[1])
 
-    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
-    labels[has_words] = km.labels_
+    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X_fit)
+    member_of = km.labels_ if sample is None else km.predict(X)
+    labels[has_words] = member_of
     nmf = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=500)
-    W = nmf.fit_transform(X)
+    W_fit = nmf.fit_transform(X_fit)
+    W = W_fit if sample is None else nmf.transform(X)
     topic_of = np.where(W.max(axis=1) > 0, W.argmax(axis=1), -1)
     topics[has_words] = topic_of
+    fit_topics = np.where(W_fit.max(axis=1) > 0, W_fit.argmax(axis=1), -1)
 
+    # Stability: the same fit with more seeds, on the same rows (the sample on a large corpus).
     seeds = [seed + i for i in range(1, max(1, c["stability_seeds"]))]
-    ari_km = [adjusted_rand_score(km.labels_, _kmeans(X, k, s)) for s in seeds]
+    ari_km = [adjusted_rand_score(km.labels_, _kmeans(X_fit, k, s)) for s in seeds]
     ari_nmf = []
     for s in seeds:
         with warnings.catch_warnings():  # a replicate that stops short still shows (in)stability
             warnings.simplefilter("ignore", ConvergenceWarning)
-            W2 = NMF(n_components=n_topics, init="random", random_state=s, max_iter=300).fit_transform(X)
-        ari_nmf.append(adjusted_rand_score(topic_of, np.where(W2.max(axis=1) > 0, W2.argmax(axis=1), -1)))
+            W2 = NMF(n_components=n_topics, init="random", random_state=s, max_iter=300).fit_transform(X_fit)
+        ari_nmf.append(adjusted_rand_score(fit_topics, np.where(W2.max(axis=1) > 0, W2.argmax(axis=1), -1)))
     stability = {"kmeans": round(float(np.mean(ari_km)), 4) if ari_km else 1.0,
                  "nmf": round(float(np.mean(ari_nmf)), 4) if ari_nmf else 1.0}
 
@@ -172,7 +198,7 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
     dense_sim = X @ centers.T  # cosine similarity to each centre (rows are unit length)
     dense_sim = np.asarray(dense_sim)
     for j in range(k):
-        member = km.labels_ == j
+        member = member_of == j
         order = np.flatnonzero(member)[np.argsort(-dense_sim[member, j], kind="stable")][:N_REPRESENTATIVE]
         theme, share, jac = _theme_overlap(member, theme_part)
         rows.append({"method": "kmeans", "cluster": j, "size": int(member.sum()),
@@ -192,6 +218,8 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
                      "representative_text": _snippet(texts[order[0]]) if order else "",
                      "top_theme": theme, "theme_share": share, "theme_jaccard": jac,
                      "stability_ari": stability["nmf"]})
+    if sample is not None:
+        criterion += f"; fitted on a sample of {len(sample):,} of {X.shape[0]:,} segments"
     return ClusterResult(labels, topics, pd.DataFrame(rows), k, criterion, silhouettes, stability)
 
 

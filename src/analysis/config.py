@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
         "stability_seeds": 5,
         "top_terms": 10,
         "min_df": 2,
+        "sample_size": 5000,  # on a larger corpus, k, clusters and topics are fitted on a seeded sample of this many segments
     },
     "compare": {
         "n_bootstrap": 1000,

@@ -161,7 +161,7 @@ def structure_features(texts: pd.Series, spans: dict | None = None) -> pd.DataFr
         passing spans).
     """
     rows = []
-    for key, text in zip(texts.index, texts.astype(str)):
+    for key, text in zip(texts.index.tolist(), texts.astype(str).to_numpy(dtype=object).tolist()):
         found = spans[key] if spans is not None else passing_spans(text)
         covered = np.zeros(len(text) + 1, dtype=bool)
         for s, e, _ in found:

@@ -291,11 +291,17 @@ def find_matches(tokens: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     if tokens.empty:
         return pd.DataFrame(columns=columns)
     tokens = tokens.reset_index(drop=True)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([tokens["lower"], tokens["lemma"]]))
-    forms = pd.DataFrame(list(uniques), columns=["lower", "lemma"])
-    seg = tokens["segment_id"].to_numpy()
+    # Patterns are matched once against the distinct (form, lemma) pairs, then looked up per token.
+    lower_codes, lower_values = pd.factorize(tokens["lower"])
+    lemma_codes, lemma_values = pd.factorize(tokens["lemma"])
+    n_lemmas = max(1, len(lemma_values))
+    codes, pairs = pd.factorize(lower_codes.astype(np.int64) * n_lemmas + lemma_codes)
+    forms = pd.DataFrame({"lower": np.asarray(lower_values, dtype=object)[pairs // n_lemmas],
+                          "lemma": np.asarray(lemma_values, dtype=object)[pairs % n_lemmas]})
+    seg_codes, _ = pd.factorize(tokens["segment_id"])
+    seg_ids = tokens["segment_id"].to_numpy(dtype=object)
     pos = tokens["i"].to_numpy()
-    text = tokens["text"].to_numpy()
+    text = tokens["text"].to_numpy(dtype=object)
     starts, ends = tokens["start"].to_numpy(), tokens["end"].to_numpy()
     mask_cache: dict[WordPattern, np.ndarray] = {}
     out: list[pd.DataFrame] = []
@@ -310,7 +316,7 @@ def find_matches(tokens: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
                 hit = on_token.copy()
             else:
                 shifted = np.zeros(n, dtype=bool)
-                shifted[:-k] = on_token[k:] & (seg[k:] == seg[:-k]) & (pos[k:] == pos[:-k] + k)
+                shifted[:-k] = on_token[k:] & (seg_codes[k:] == seg_codes[:-k]) & (pos[k:] == pos[:-k] + k)
                 hit &= shifted
             if not hit.any():
                 break
@@ -321,13 +327,18 @@ def find_matches(tokens: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         surface = text[rows] if len(pattern.words) == 1 else np.array(
             [" ".join(text[r:r + len(pattern.words)]) for r in rows], dtype=object)
         out.append(pd.DataFrame({
-            "segment_id": seg[rows], "theme": pattern.theme, "term": pattern.term, "surface": surface,
+            "segment_id": seg_ids[rows], "theme": pattern.theme, "term": pattern.term, "surface": surface,
             "start": starts[rows], "end": ends[last], "first": rows, "n_words": len(pattern.words),
             "weight": pattern.weight, "order": pattern.order,
         }))
     if not out:
         return pd.DataFrame(columns=columns)
     return pd.concat(out, ignore_index=True)[columns]
+
+
+def _lists(frame: pd.DataFrame, *columns: str) -> list[list]:
+    """Columns as Python lists: what a loop over many rows iterates fastest."""
+    return [frame[c].to_numpy().tolist() for c in columns]
 
 
 def _resolve_overlaps(matches: pd.DataFrame) -> pd.DataFrame:
@@ -338,7 +349,7 @@ def _resolve_overlaps(matches: pd.DataFrame) -> pd.DataFrame:
                                  kind="stable")
     keep = []
     covered: set[tuple[str, int]] = set()
-    for idx, theme, first, n_words in zip(ranked.index, ranked["theme"], ranked["first"], ranked["n_words"]):
+    for idx, theme, first, n_words in zip(ranked.index.tolist(), *_lists(ranked, "theme", "first", "n_words")):
         cells = [(theme, first + k) for k in range(n_words)]
         if any(c in covered for c in cells):
             continue
@@ -350,7 +361,7 @@ def _resolve_overlaps(matches: pd.DataFrame) -> pd.DataFrame:
 def exclusion_spans(texts: pd.Series, codebook: Codebook) -> dict[str, list[tuple[int, int, str, tuple | None]]]:
     """Return, per segment id (the Series index), the character spans caught by exclusions."""
     spans: dict[str, list] = {}
-    for seg_id, text in texts.items():
+    for seg_id, text in zip(texts.index.tolist(), texts.to_numpy(dtype=object).tolist()):
         lower = text.lower()
         found = [(m.start(), m.end(), ex.name, ex.themes) for ex in codebook.exclusions
                  if not ex.requires or any(r in lower for r in ex.requires)
@@ -365,7 +376,7 @@ def apply_exclusions(matches: pd.DataFrame, spans: dict) -> tuple[pd.DataFrame, 
     if matches.empty:
         return matches, matches.assign(rule=pd.Series(dtype=str))
     rules = []
-    for seg_id, theme, start, end in zip(matches["segment_id"], matches["theme"], matches["start"], matches["end"]):
+    for seg_id, theme, start, end in zip(*_lists(matches, "segment_id", "theme", "start", "end")):
         rule = ""
         for s, e, name, themes in spans.get(seg_id, ()):
             if s <= start and end <= e and (themes is None or theme in themes):
@@ -390,7 +401,7 @@ def passing_matches(matches: pd.DataFrame, spans: dict[str, list]) -> np.ndarray
     # "boligområdet" is a place where people live, not an administrative area.
     named &= ~((matches["theme"] == "bolig") & matches["surface"].str.lower().str.contains("område")).to_numpy()
     inside = np.fromiter((any(s <= a and b <= e for s, e, _ in spans[sid])
-                          for sid, a, b in zip(matches["segment_id"], matches["start"], matches["end"])),
+                          for sid, a, b in zip(*_lists(matches, "segment_id", "start", "end"))),
                          dtype=bool, count=len(matches))
     return named | inside
 
@@ -401,7 +412,7 @@ def section_tokens(segments: pd.DataFrame) -> pd.DataFrame:
 
     rows = {k: [] for k in ("segment_id", "i", "start", "end", "text", "lower", "lemma")}
     cache: dict[str, list] = {}
-    for seg_id, section in zip(segments["segment_id"], segments["section"].fillna("")):
+    for seg_id, section in zip(*_lists(segments.assign(section=segments["section"].fillna("")), "segment_id", "section")):
         if not section:
             continue
         if section not in cache:
@@ -434,10 +445,16 @@ def _item_scores(segments: pd.DataFrame, tokens: pd.DataFrame, matches: pd.DataF
     if not is_list.any() or matches.empty:
         return pd.DataFrame(columns=keys, dtype=float)
     lists = segments.loc[is_list, ["segment_id", "text"]]
-    breaks = {sid: np.array([i for i, ch in enumerate(text) if ch == "\n"]) for sid, text in lists.itertuples(index=False)}
+    breaks = {sid: [m.start() for m in re.finditer("\n", text)]
+              for sid, text in zip(lists["segment_id"].to_numpy(dtype=object), lists["text"].to_numpy(dtype=object))}
+    list_code = {sid: i for i, sid in enumerate(breaks)}
+    span = 1 + max((len(t) for t in lists["text"].to_numpy(dtype=object)), default=0)
+    break_keys = np.sort(np.array([list_code[sid] * span + b for sid, bs in breaks.items() for b in bs], dtype=np.int64))
 
     def item_of(seg_ids, starts) -> np.ndarray:
-        return np.array([np.searchsorted(breaks[s], st) for s, st in zip(seg_ids, starts)], dtype=int)
+        """The item (0 = the text before the first line break) of each offset: the breaks before it."""
+        code = pd.Series(seg_ids, dtype=object).map(list_code).to_numpy(dtype=np.int64) * span
+        return np.searchsorted(break_keys, code + np.asarray(starts, dtype=np.int64)) - np.searchsorted(break_keys, code)
 
     tok = tokens[tokens["segment_id"].isin(breaks)]
     sizes = tok.assign(item=item_of(tok["segment_id"], tok["start"])).groupby(["segment_id", "item"]).size()
@@ -490,7 +507,7 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
     counted, excluded = apply_exclusions(found, exclusion_spans(with_matches, codebook))
     counted = _resolve_overlaps(counted)
     # The passing-mention structure of every segment, found once: for the matches and for the model.
-    spans = dict(zip(texts.index, map(passing_spans, texts.to_numpy())))
+    spans = dict(zip(texts.index.tolist(), map(passing_spans, texts.to_numpy(dtype=object).tolist())))
     counted = counted.assign(where=np.where(passing_matches(counted, spans), "passing", "text"))
     heads = section_tokens(segments)
     in_section = _resolve_overlaps(find_matches(heads, codebook)).assign(where="section")
