@@ -29,7 +29,7 @@ def test_bench_writes_every_step_with_ratios_to_bare_spacy(tmp_path, cli):
     for r in rows:
         assert float(r["seconds"]) > 0 and float(r["peak_mb"]) > 0 and float(r["ratio_to_spacy"]) > 0
     cold = json.loads(rows[2]["stages"])
-    assert set(cold) == {"read", "nlp", "themes", "clusters", "compare"}
+    assert set(cold) == {"read", "nlp", "themes", "clusters and compare"}
     assert json.loads(rows[4]["stages"])  # the changed run's stages too
     md = (tmp_path / "bench" / "bench.md").read_text(encoding="utf-8")
     assert "| 3,000 | run, cold |" in md and "cores" in md

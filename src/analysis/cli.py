@@ -58,6 +58,9 @@ def run(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad documents and record why in documents.csv."),
     force: bool = typer.Option(False, "--force", help="Run even when nothing has changed since the last run."),
     excel: bool = typer.Option(False, "--excel", help="Also write OUT/tables/analysis.xlsx (report writes it too)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Processes for reading, tokens and the lexicon of a large corpus "
+                                            "[default: every core]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Read, clean, segment and analyse the corpus; measure themes and clusters; write OUT/tables."""
@@ -71,18 +74,18 @@ def run(
                        f"date ({meta.get('n_documents')} documents, {meta.get('n_segments')} segments; "
                        "--force runs anyway)")
     if meta is None:
-        _summarise(_run(corpus, out, config, codebook, skip_bad, quiet), out)
+        _summarise(_run(corpus, out, config, codebook, skip_bad, quiet, jobs), out)
     if excel:
         from analysis.pipeline import ensure_workbook
 
         typer.echo(f"workbook: {ensure_workbook(out)}")
 
 
-def _run(corpus, out, config, codebook, skip_bad, quiet):
+def _run(corpus, out, config, codebook, skip_bad, quiet, jobs=None):
     from analysis.pipeline import run_pipeline
 
     try:
-        return run_pipeline(corpus, out, config, skip_bad=skip_bad, progress=not quiet, codebook=codebook)
+        return run_pipeline(corpus, out, config, skip_bad=skip_bad, progress=not quiet, codebook=codebook, jobs=jobs)
     except InputError as exc:
         _fail_input(exc)
     except OutputLocked as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from analysis.danish import DOC_TYPES
 
 UNIT_SEPARATOR = " · "
+PARALLEL_MIN_DRAWS = 5_000_000  # bootstrap draws (segments x replicates) from which units are drawn on every core
 PROFILE_COLUMNS = ["unit", "municipality", "doc_type", "theme", "share_segments", "segments_ci_low",
                    "segments_ci_high", "share_tokens", "tokens_ci_low", "tokens_ci_high", "n_segments", "n_tokens",
                    "n_documents"]
@@ -59,15 +59,21 @@ def check_doc_types(doc_types: str | list[str] | None) -> list[str]:
 
 
 def comparison_tables(segments: pd.DataFrame, matches: pd.DataFrame, keys: list[str], settings: dict, seed: int,
-                      doc_types: list[str] | None = None) -> dict[str, pd.DataFrame]:
+                      doc_types: list[str] | None = None, cache=None) -> dict[str, pd.DataFrame]:
     """Every comparison table, with the config's ``compare`` settings (bootstrap replicates,
     confidence, keyness minimum and length) and seed: profiles per unit and per document,
-    differences, similarity, keyness, theme terms and co-occurrence."""
+    differences, similarity, keyness, theme terms and co-occurrence.
+
+    ``cache`` (a folder) keeps each unit's bootstrap replicates under a key of its segments, so
+    a re-run after one document changed resamples only that document and its municipality."""
     boot = {"n_boot": settings["n_bootstrap"], "confidence": settings["confidence"], "seed": seed}
+    units = add_unit(filter_doc_types(segments, doc_types))
+    reps = _replicates(units, keys, boot["n_boot"], seed, cache)
     return {
-        "theme_profiles": theme_profiles(segments, keys, doc_types=doc_types, **boot),
-        "theme_profiles_documents": theme_profiles(segments, keys, by="doc_id", doc_types=doc_types, **boot),
-        "theme_differences": theme_differences(segments, keys, doc_types=doc_types, **boot),
+        "theme_profiles": theme_profiles(segments, keys, doc_types=doc_types, replicates=reps, **boot),
+        "theme_profiles_documents": theme_profiles(segments, keys, by="doc_id", doc_types=doc_types, cache=cache,
+                                                   **boot),
+        "theme_differences": theme_differences(segments, keys, doc_types=doc_types, replicates=reps, **boot),
         "similarity": similarity(segments, keys, doc_types=doc_types)[0],
         "keyness": keyness(segments, doc_types=doc_types, min_freq=settings["keyness_min_freq"],
                            top=settings["keyness_top"]),
@@ -104,18 +110,40 @@ def _bootstrap_counts(theme: np.ndarray, tokens: np.ndarray, docs: np.ndarray, n
     return seg_counts, tok_counts, tok_total
 
 
-def _replicates(segments: pd.DataFrame, keys: list[str], n_boot: int, seed: int) -> dict:
-    """Per unit: observed shares and bootstrap replicate shares (segments and tokens)."""
-    out = {}
-    for unit, part in segments.groupby("unit", sort=True):
+def _replicates(segments: pd.DataFrame, keys: list[str], n_boot: int, seed: int, cache=None) -> dict:
+    """Per unit: observed shares and bootstrap replicate shares (segments and tokens).
+
+    With ``cache`` (a folder), a unit whose segments, replicates and seed are unchanged is read
+    back instead of resampled."""
+    from analysis.cache import MISSING, load_entry, store_entry
+
+    from analysis.parallel import map_documents
+
+    out, todo = {}, []
+    columns = ["doc_id", "n_tokens", *[f"theme_{k}" for k in keys]]
+    groups = dict(tuple(segments.groupby("unit", sort=True)))
+    for unit, part in groups.items():
+        key = None
+        if cache is not None:
+            rows = pd.util.hash_pandas_object(part[columns].reset_index(drop=True), index=False).to_numpy()
+            key = hashlib.sha256(f"{unit}|{n_boot}|{seed}|{','.join(keys)}".encode() + rows.tobytes()).hexdigest()[:24]
+            found = load_entry(cache, key)
+            if found is not MISSING:
+                out[unit] = found
+                continue
+        out[unit] = None
+        todo.append((unit, key))
+
+    def draw(item: tuple[str, str | None]) -> dict:
+        unit, key = item
+        part = groups[unit]
         # Each unit has its own stream from the seed and its name, so its intervals do not move
         # when other municipalities or document types are added to the corpus or filtered out.
         rng = np.random.default_rng([seed, int.from_bytes(hashlib.sha256(str(unit).encode()).digest()[:8], "big")])
         theme = part[[f"theme_{k}" for k in keys]].to_numpy(dtype=float)
         tokens = part["n_tokens"].to_numpy(dtype=float)
-        docs = part["doc_id"].to_numpy()
-        seg, tok, total = _bootstrap_counts(theme, tokens, docs, n_boot, rng)
-        out[unit] = {
+        seg, tok, total = _bootstrap_counts(theme, tokens, part["doc_id"].to_numpy(), n_boot, rng)
+        found = {
             "share_segments": theme.mean(axis=0),
             "share_tokens": (theme * tokens[:, None]).sum(axis=0) / max(tokens.sum(), 1.0),
             "boot_segments": seg / len(part),
@@ -126,11 +154,20 @@ def _replicates(segments: pd.DataFrame, keys: list[str], n_boot: int, seed: int)
             "municipality": part["municipality"].iat[0],
             "doc_type": part["doc_type"].iat[0],
         }
+        if key is not None:
+            store_entry(cache, key, found)
+        return found
+
+    # Units draw from their own streams, so many of them are drawn on every core.
+    many = sum(len(groups[u]) for u, _ in todo) * n_boot >= PARALLEL_MIN_DRAWS
+    for (unit, _), found in zip(todo, map_documents(draw, todo, None if many else 1)):
+        out[unit] = found
     return out
 
 
 def theme_profiles(segments: pd.DataFrame, keys: list[str], by: str = "municipality", doc_types=None,
-                   n_boot: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                   n_boot: int = 1000, confidence: float = 0.95, seed: int = 0, replicates: dict | None = None,
+                   cache=None) -> pd.DataFrame:
     """Share of segments and of tokens coded with each theme, per unit, with bootstrap intervals.
 
     Parameters
@@ -145,6 +182,9 @@ def theme_profiles(segments: pd.DataFrame, keys: list[str], by: str = "municipal
         Keep only these document types.
     n_boot, confidence, seed
         Bootstrap replicates (segments resampled within documents), interval level, seed.
+    replicates, cache
+        Replicates already drawn for these units, or a folder that keeps them (see
+        :func:`comparison_tables`).
 
     Returns
     -------
@@ -152,10 +192,11 @@ def theme_profiles(segments: pd.DataFrame, keys: list[str], by: str = "municipal
         unit, municipality, doc_type, theme, share_segments (and its ci_low/ci_high),
         share_tokens (and its ci), n_segments, n_tokens, n_documents; one row per unit and theme.
     """
-    data = add_unit(filter_doc_types(segments, doc_types), by)
+    if replicates is None:
+        replicates = _replicates(add_unit(filter_doc_types(segments, doc_types), by), keys, n_boot, seed, cache)
     alpha = (1 - confidence) / 2
     rows = []
-    for unit, r in _replicates(data, keys, n_boot, seed).items():
+    for unit, r in replicates.items():
         seg_lo, seg_hi = np.quantile(r["boot_segments"], [alpha, 1 - alpha], axis=0)
         tok_lo, tok_hi = np.quantile(r["boot_tokens"], [alpha, 1 - alpha], axis=0)
         for j, k in enumerate(keys):
@@ -171,29 +212,43 @@ def theme_profiles(segments: pd.DataFrame, keys: list[str], by: str = "municipal
 
 
 def theme_differences(segments: pd.DataFrame, keys: list[str], doc_types=None, n_boot: int = 1000,
-                      confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                      confidence: float = 0.95, seed: int = 0, replicates: dict | None = None) -> pd.DataFrame:
     """Pairwise differences in the share of segments per theme, with bootstrap intervals.
 
     ``supported`` is 1 when the interval of the difference excludes zero; ``same_doc_type`` says
     whether the two units are documents of the same type (only then is the comparison like
-    with like).
+    with like). ``replicates``: as :func:`theme_profiles`.
     """
-    data = add_unit(filter_doc_types(segments, doc_types))
-    reps = _replicates(data, keys, n_boot, seed)
+    columns = ["theme", "unit_a", "unit_b", "share_a", "share_b", "difference", "ci_low", "ci_high", "supported",
+               "same_doc_type"]
+    reps = replicates if replicates is not None else \
+        _replicates(add_unit(filter_doc_types(segments, doc_types)), keys, n_boot, seed)
+    units = sorted(reps)
+    if len(units) < 2:
+        return pd.DataFrame(columns=columns)
     alpha = (1 - confidence) / 2
-    rows = []
-    for a, b in combinations(sorted(reps), 2):
-        diff = reps[a]["boot_segments"] - reps[b]["boot_segments"]
-        lo, hi = np.quantile(diff, [alpha, 1 - alpha], axis=0)
-        for j, k in enumerate(keys):
-            observed = reps[a]["share_segments"][j] - reps[b]["share_segments"][j]
-            rows.append({"theme": k, "unit_a": a, "unit_b": b, "share_a": round(reps[a]["share_segments"][j], 4),
-                         "share_b": round(reps[b]["share_segments"][j], 4), "difference": round(observed, 4),
-                         "ci_low": round(lo[j], 4), "ci_high": round(hi[j], 4),
-                         "supported": int(lo[j] > 0 or hi[j] < 0),
-                         "same_doc_type": int(reps[a]["doc_type"] == reps[b]["doc_type"])})
-    return pd.DataFrame(rows, columns=["theme", "unit_a", "unit_b", "share_a", "share_b", "difference", "ci_low",
-                                       "ci_high", "supported", "same_doc_type"])
+    boot = np.stack([reps[u]["boot_segments"] for u in units])  # units x replicates x themes
+    share = np.stack([reps[u]["share_segments"] for u in units])
+    doc_type = np.array([reps[u]["doc_type"] for u in units], dtype=object)
+    a, b = np.triu_indices(len(units), k=1)  # the pairs in the order of combinations(units, 2)
+    lo, hi = np.empty((len(a), len(keys))), np.empty((len(a), len(keys)))
+    step = max(1, 2_000_000 // max(1, boot.shape[1] * boot.shape[2]))  # pairs at once: bounded memory
+    for s in range(0, len(a), step):
+        diff = boot[a[s:s + step]] - boot[b[s:s + step]]
+        lo[s:s + step], hi[s:s + step] = np.quantile(diff, [alpha, 1 - alpha], axis=1)
+    n_pairs, n_keys = len(a), len(keys)
+    names = np.array(units, dtype=object)
+    table = pd.DataFrame({
+        "theme": np.tile(np.array(keys, dtype=object), n_pairs),
+        "unit_a": np.repeat(names[a], n_keys), "unit_b": np.repeat(names[b], n_keys),
+        "share_a": share[a].ravel(), "share_b": share[b].ravel(), "difference": (share[a] - share[b]).ravel(),
+        "ci_low": lo.ravel(), "ci_high": hi.ravel(),
+        "supported": ((lo > 0) | (hi < 0)).ravel().astype(int),
+        "same_doc_type": np.repeat(doc_type[a] == doc_type[b], n_keys).astype(int),
+    })
+    for c in ("share_a", "share_b", "difference", "ci_low", "ci_high"):
+        table[c] = table[c].round(4)
+    return table[columns]
 
 
 def similarity(segments: pd.DataFrame, keys: list[str], doc_types=None) -> tuple[pd.DataFrame, dict]:
@@ -289,17 +344,21 @@ def theme_terms(segments: pd.DataFrame, matches: pd.DataFrame, keys: list[str], 
                 top: int = 10) -> pd.DataFrame:
     """The codebook words that carry each theme in each municipality (in segments coded with it)."""
     data = filter_doc_types(segments, doc_types)
-    rows = []
+    columns = ["municipality", "theme", "word", "count", "rank"]
     m = matches[(matches["where"] == "text") & matches["segment_id"].isin(data["segment_id"])]
     m = m.merge(data[["segment_id", "municipality", *[f"theme_{k}" for k in keys]]], on="segment_id")
+    parts = []
     for k in keys:
         part = m[(m["theme"] == k) & (m[f"theme_{k}"] == 1)]
         counts = part.groupby(["municipality", "surface"])["count"].sum().reset_index()
-        for muni, group in counts.groupby("municipality", sort=True):
-            group = group.sort_values(["count", "surface"], ascending=[False, True]).head(top)
-            for rank, r in enumerate(group.itertuples(), start=1):
-                rows.append({"municipality": muni, "theme": k, "word": r.surface, "count": int(r.count), "rank": rank})
-    return pd.DataFrame(rows, columns=["municipality", "theme", "word", "count", "rank"])
+        counts = counts.sort_values(["municipality", "count", "surface"], ascending=[True, False, True], kind="stable")
+        counts["rank"] = counts.groupby("municipality", sort=False).cumcount() + 1
+        counts = counts[counts["rank"] <= top]
+        parts.append(pd.DataFrame({"municipality": counts["municipality"].to_numpy(), "theme": k,
+                                   "word": counts["surface"].to_numpy(), "count": counts["count"].astype(int).to_numpy(),
+                                   "rank": counts["rank"].astype(int).to_numpy()}))
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def cooccurrence(segments: pd.DataFrame, keys: list[str], doc_types=None) -> pd.DataFrame:

@@ -42,6 +42,7 @@ _WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 _CONTENT = re.compile(r"^[^\W\d_]{2,}(?:-[^\W\d_]+)*$")  # letters (and inner hyphens): no abbreviations
 MIN_TAIL = 4  # shortest known word accepted as the tail of a compound
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
+PARALLEL_MIN_CHARS = 2_000_000  # characters to parse from which documents are spread over the cores
 
 
 @lru_cache(maxsize=1)
@@ -154,31 +155,15 @@ def _cache_folder(cache: Path | str | None) -> Path | None:
     return folder
 
 
-def _tokenize(nlp: Language, info: PipelineInfo, texts_by_doc: dict[str, list[str]], cfg: dict,
-              progress: bool):
-    """Yield (doc_id, [Doc per segment]) in order. The blank pipeline only tokenizes here: its
-    lemmas are looked up per distinct word form in :func:`token_table`, not per token."""
-    from tqdm.auto import tqdm
-
-    n_segments = sum(len(t) for t in texts_by_doc.values())
-    bar = tqdm(total=n_segments, desc="parsing", unit="seg", disable=not progress or n_segments < 500)
-    blank = info.name.startswith("blank")
-    for doc_id, texts in texts_by_doc.items():
-        if blank:
-            docs = list(nlp.tokenizer.pipe(texts, batch_size=cfg["nlp"]["batch_size"]))
-        else:
-            docs = list(nlp.pipe(texts, batch_size=cfg["nlp"]["batch_size"], n_process=cfg["nlp"]["n_process"]))
-        bar.update(len(texts))
-        yield doc_id, docs
-    bar.close()
-
-
 def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, list[str]], cfg: dict,
-                      cache: Path | str | None, progress: bool = True) -> tuple[pd.DataFrame, dict[str, int]]:
+                      cache: Path | str | None, progress: bool = True,
+                      jobs: int | None = 1) -> tuple[pd.DataFrame, dict[str, int]]:
     """Return the token table of all documents, parsing only what the cache does not hold.
 
     Each document's token table is cached as Parquet under a key of its segment texts, the
-    pipeline and the stop words, so a re-run reads tables instead of parsing again.
+    pipeline and the stop words, so a re-run reads tables instead of parsing again. When more
+    than :data:`PARALLEL_MIN_CHARS` characters are to be parsed, documents are parsed by
+    ``jobs`` processes (:mod:`analysis.parallel`); the table is the same.
 
     Returns
     -------
@@ -188,6 +173,10 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
         ``parsed`` and ``cached`` document counts, ``tokens_key``, a hash of what the token
         table depends on, and ``doc_keys``, the same per document (for downstream caches).
     """
+    from tqdm.auto import tqdm
+
+    from analysis.parallel import map_documents, will_fork
+
     nlp, info = build_pipeline(cfg)
     stops = stop_words(cfg)
     cache_dir = _cache_folder(cache)
@@ -204,16 +193,34 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
             except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
                 path.unlink(missing_ok=True)
         todo.append(doc_id)
-    lemmas: dict[str, str] = {}  # one lookup per distinct word form in this run
-    for doc_id, docs in _tokenize(nlp, info, {d: texts_by_doc[d] for d in todo}, cfg, progress):
+    chars = sum(len(t) for d in todo for t in texts_by_doc[d])
+    jobs = jobs if chars >= PARALLEL_MIN_CHARS else 1
+    forked = will_fork(jobs, len(todo))
+    blank = info.name.startswith("blank")
+    if todo and blank:
+        _lemma_table()  # loaded once, before the workers are forked
+    lemmas: dict[str, str] = {}  # one lookup per distinct word form (per process)
+    batch = cfg["nlp"]["batch_size"]
+
+    def parse(doc_id: str) -> pd.DataFrame:
+        texts = texts_by_doc[doc_id]
+        if blank:  # only the tokenizer: lemmas are looked up per distinct form in token_table
+            docs = list(nlp.tokenizer.pipe(texts, batch_size=batch))
+        else:
+            docs = list(nlp.pipe(texts, batch_size=batch, n_process=1 if forked else cfg["nlp"]["n_process"]))
         table = token_table({doc_id: docs}, {doc_id: ids_by_doc[doc_id]}, stops, lemmas)
-        frames[doc_id] = table
         if cache_dir is not None:
             position = {s: i for i, s in enumerate(ids_by_doc[doc_id])}
-            path = cache_dir / f"{_doc_key(info, texts_by_doc[doc_id])}.tokens.parquet"
-            with replacing(path) as tmp:
+            with replacing(cache_dir / f"{_doc_key(info, texts)}.tokens.parquet") as tmp:
                 table.drop(columns="segment_id").assign(segment=table["segment_id"].map(position).astype("int32")) \
                     .to_parquet(tmp, index=False)
+        return table
+
+    sizes = [len(texts_by_doc[d]) for d in todo]
+    with tqdm(total=sum(sizes), desc="parsing", unit="seg", disable=not progress or sum(sizes) < 500) as bar:
+        step = iter(sizes)
+        tables = map_documents(parse, todo, jobs, done=lambda _: bar.update(next(step)))
+    frames.update(zip(todo, tables))
     columns = ["segment_id", "i", "start", "end", "text", "lower", "lemma", "content"]
     tokens = pd.concat([frames[d][columns] for d in texts_by_doc], ignore_index=True) if frames else \
         pd.DataFrame(columns=columns)

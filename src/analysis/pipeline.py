@@ -70,27 +70,44 @@ def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
     return h.hexdigest()[:16]
 
 
-def ingest_corpus(corpus: Corpus) -> tuple[dict[str, list[Segment]], list[Problem]]:
-    """Read and segment every valid document; return segments by doc_id and the problems met."""
+#: A corpus with at least this many bytes of documents to read, or characters to parse, is
+#: spread over the cores (below it, starting the workers costs more than it saves).
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+def ingest_corpus(corpus: Corpus, jobs: int | None = 1) -> tuple[dict[str, list[Segment]], list[Problem]]:
+    """Read and segment every valid document; return segments by doc_id and the problems met.
+
+    A large corpus is read by ``jobs`` processes (see :mod:`analysis.parallel`)."""
+    from analysis.parallel import map_documents
+
+    rows = list(corpus.ok.itertuples(index=False))
+
+    def read_one(i: int):
+        row = rows[i]  # workers get positions: itertuples' rows do not pickle
+        try:
+            return split_segments(row.doc_id, read_document(Path(row.path), file_label(corpus.root, row.file))), []
+        except InputError as exc:
+            return None, [Problem(p.path, p.message, p.line, p.fix, row.doc_id) for p in exc.problems]
+
+    size = sum(Path(r.path).stat().st_size for r in rows if Path(r.path).is_file())
+    done = map_documents(read_one, range(len(rows)), jobs if size >= PARALLEL_MIN_BYTES else 1)
     segments: dict[str, list[Segment]] = {}
     problems: list[Problem] = []
-    for row in corpus.ok.itertuples(index=False):
-        label = file_label(corpus.root, row.file)
-        try:
-            blocks = read_document(Path(row.path), label)
-        except InputError as exc:
-            problems.extend(Problem(p.path, p.message, p.line, p.fix, row.doc_id) for p in exc.problems)
-            continue
-        segments[row.doc_id] = split_segments(row.doc_id, blocks)
+    for row, (segs, found) in zip(rows, done):
+        if segs is None:
+            problems.extend(found)
+        else:
+            segments[row.doc_id] = segs
     return segments, problems
 
 
 def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], problems: list[Problem],
-                 cfg: dict, out: Path, progress: bool = True) -> RunResult:
+                 cfg: dict, out: Path, progress: bool = True, jobs: int | None = 1) -> RunResult:
     """Run the NLP over the segments and assemble the documents, segments and tokens tables."""
     texts = {d: [s.text for s in segs] for d, segs in segments_by_doc.items()}
     ids = {d: [s.segment_id for s in segs] for d, segs in segments_by_doc.items()}
-    tokens, stats = nlp.analyse_documents(texts, ids, cfg, cache_dir(out), progress=progress)
+    tokens, stats = nlp.analyse_documents(texts, ids, cfg, cache_dir(out), progress=progress, jobs=jobs)
 
     meta = corpus.ok.set_index("doc_id")  # valid rows only: their doc_ids are unique
     seg_rows = [
@@ -212,7 +229,8 @@ def _intercoder(path: Path, keys, core, label: str, units: pd.DataFrame) -> pd.D
     return table
 
 
-def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: Path | None) -> None:
+def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: Path | None,
+                   jobs: int | None = 1) -> None:
     """Add theme scores and assignments to the segments, and the tables that explain them.
 
     The lexicon always runs. The three methods (lexicon, model, combined) are cross-validated,
@@ -228,7 +246,7 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     threshold = cfg["themes"]["lexicon_threshold"]
     scores, matches, excluded, occurrences = score_by_document(
         segments, result.tokens, codebook, threshold, result.stats.get("doc_keys"),
-        cache / "lexicon" if cache else None)
+        cache / "lexicon" if cache else None, jobs)
     features = theme_features(segments, scores)
 
     method, validation_table, stats = "lexicon", None, {}
@@ -268,13 +286,14 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
 
 
 def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, threshold: float,
-                      doc_keys: dict[str, str] | None, cache: Path | None) -> tuple[pd.DataFrame, ...]:
+                      doc_keys: dict[str, str] | None, cache: Path | None, jobs: int | None = 1) -> tuple[pd.DataFrame, ...]:
     """The lexicon's scores, matches, exclusions and occurrences, cached per document.
 
     The lexicon measures each segment on its own, so a document's results depend only on its
     segments, the codebook and the threshold: a re-run scores only the documents that changed
     (in one batch) and reads the others from ``cache``. The tables are in segment order, the
-    same as one call of :func:`analysis.themes.score_themes` on the whole corpus.
+    same as one call of :func:`analysis.themes.score_themes` on the whole corpus. Many documents
+    to score are split into groups of whole documents, one per process (``jobs``).
     """
     from analysis.themes import score_themes
 
@@ -291,13 +310,29 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
     found = {d: load_entry(cache, keys[d]) for d in order}
     todo = [d for d in order if found[d] is MISSING]
     if todo:
-        segs = segments[segments["doc_id"].isin(todo)]
-        doc_of = pd.Series(segs["doc_id"].to_numpy(), index=segs["segment_id"].to_numpy())
-        tables = whole(segs, tokens[tokens["segment_id"].isin(doc_of.index)])
-        parts = [dict(tuple(t.groupby(t["segment_id"].map(doc_of), sort=False))) for t in tables]
-        for d in todo:
-            found[d] = tuple(p[d].reset_index(drop=True) if d in p else t.iloc[:0] for p, t in zip(parts, tables))
-            store_entry(cache, keys[d], found[d])
+        from analysis.parallel import map_documents, resolve_jobs
+
+        todo_rows = segments["doc_id"].isin(todo).to_numpy()
+        size = int(segments.loc[todo_rows, "text"].str.len().sum())
+        n_groups = min(resolve_jobs(jobs), len(todo)) if size >= PARALLEL_MIN_BYTES else 1
+        # Groups of whole documents in corpus order, of about equal size, one per process.
+        weight = segments.loc[todo_rows].groupby("doc_id", sort=False)["text"].size().reindex(todo).to_numpy()
+        cut = np.searchsorted(np.cumsum(weight), np.arange(1, n_groups) * weight.sum() / n_groups)
+        groups = [g.tolist() for g in np.split(np.array(todo, dtype=object), cut) if len(g)]
+
+        def score_group(group: list[str]) -> dict[str, tuple]:
+            segs = segments[segments["doc_id"].isin(group)]
+            doc_of = pd.Series(segs["doc_id"].to_numpy(), index=segs["segment_id"].to_numpy())
+            tables = whole(segs, tokens[tokens["segment_id"].isin(doc_of.index)])
+            parts = [dict(tuple(t.groupby(t["segment_id"].map(doc_of), sort=False))) for t in tables]
+            scored = {}
+            for d in group:
+                scored[d] = tuple(p[d].reset_index(drop=True) if d in p else t.iloc[:0] for p, t in zip(parts, tables))
+                store_entry(cache, keys[d], scored[d])
+            return scored
+
+        for scored in map_documents(score_group, groups, jobs):
+            found.update(scored)
     out = []
     for i in range(4):
         frames = [found[d][i] for d in order]
@@ -308,6 +343,10 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
 
 def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
     """Add KMeans ``cluster`` and NMF ``topic`` columns and the clusters table."""
+    _apply_clusters(result, _clusters(result, cfg, codebook, cache))
+
+
+def _clusters(result: RunResult, cfg: dict, codebook, cache: Path | None):
     from analysis.clusters import cluster_segments
 
     segments = result.segments
@@ -316,8 +355,12 @@ def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None
     key = hashlib.sha256((hash_frame(inputs) + fingerprint({"c": cfg["clusters"], "s": cfg["seed"]})).encode())
     found, _ = cached(cache / "clusters" if cache else None, key.hexdigest()[:20],
                       lambda: cluster_segments(segments, themes.reset_index(drop=True), cfg))
-    segments["cluster"] = found.labels
-    segments["topic"] = found.topics
+    return found
+
+
+def _apply_clusters(result: RunResult, found) -> None:
+    result.segments["cluster"] = found.labels
+    result.segments["topic"] = found.topics
     result.extra["clusters"] = found.table
     result.stats.update({"clusters_k": found.k, "clusters_criterion": found.k_criterion,
                          "clusters_silhouettes": found.silhouettes, "clusters_stability_ari": found.stability})
@@ -326,6 +369,10 @@ def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None
 def compare_municipalities(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
     """Add the comparison tables: profiles with intervals, differences, similarity, keyness,
     theme terms and co-occurrence (document types as ``compare.doc_types`` selects)."""
+    result.extra.update(_comparison(result, cfg, codebook, cache))
+
+
+def _comparison(result: RunResult, cfg: dict, codebook, cache: Path | None) -> dict:
     from analysis import compare
 
     c, keys, seed = cfg["compare"], codebook.keys, cfg["seed"]
@@ -335,12 +382,32 @@ def compare_municipalities(result: RunResult, cfg: dict, codebook, cache: Path |
     key = hashlib.sha256((hash_frame(inputs) + hash_frame(matches) + fingerprint({"c": c, "s": seed}))
                          .encode()).hexdigest()[:20]
     tables, _ = cached(cache / "compare" if cache else None, key,
-                       lambda: compare.comparison_tables(segs, matches, keys, c, seed, c["doc_types"] or None))
-    result.extra.update(tables)
+                       lambda: compare.comparison_tables(segs, matches, keys, c, seed, c["doc_types"] or None,
+                                                         cache / "compare-units" if cache else None))
+    return tables
+
+
+#: Segments from which clusters and the comparison are computed at the same time, on two cores.
+PARALLEL_MIN_SEGMENTS = 5000
+
+
+def clusters_and_comparison(result: RunResult, cfg: dict, codebook, cache: Path | None = None,
+                            jobs: int | None = 1) -> None:
+    """:func:`discover_clusters` and :func:`compare_municipalities`; on a large corpus both at once,
+    the comparison in a forked process (neither reads what the other adds; the clustering, which
+    uses OpenMP, stays in this process)."""
+    from analysis.parallel import Background, will_fork
+
+    overlap = len(result.segments) >= PARALLEL_MIN_SEGMENTS and will_fork(jobs, 2)
+    tables = Background(lambda: _comparison(result, cfg, codebook, cache), fork=overlap)
+    found = _clusters(result, cfg, codebook, cache)
+    result.extra.update(tables.result())
+    _apply_clusters(result, found)
 
 
 def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
-                 skip_bad: bool = False, progress: bool = True, codebook: str | Path | None = None) -> RunResult:
+                 skip_bad: bool = False, progress: bool = True, codebook: str | Path | None = None,
+                 jobs: int | None = None) -> RunResult:
     """Run the main job and write ``OUT/tables``.
 
     Parameters
@@ -356,6 +423,9 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
         The codebook YAML (defaults to ``themes.codebook`` in the config).
     progress : bool
         Show progress bars.
+    jobs : int, optional
+        Processes for the per-document stages of a large corpus (reading, tokens, lexicon);
+        default every core. The tables do not depend on it.
 
     Raises
     ------
@@ -372,25 +442,23 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     book = load_codebook(codebook or cfg["themes"]["codebook"])
     out = Path(out)
     loaded = load_corpus(corpus)
-    segments_by_doc, read_problems = ingest_corpus(loaded)
+    segments_by_doc, read_problems = ingest_corpus(loaded, jobs)
     problems = loaded.problems + read_problems
     if problems and not skip_bad:
         raise InputError(problems)
     if not segments_by_doc:
         raise InputError(problems or [Problem(str(corpus), "no usable documents", fix="add documents")])
     clock.lap("read")
-    result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress)
+    result = build_tables(loaded, segments_by_doc, problems, cfg, out, progress=progress, jobs=jobs)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems),
                          "annotations_fingerprint": annotations_fingerprint(Path(corpus), devset_path(cfg)),
                          "program_version": program_version(), "skip_bad": skip_bad, "stat_signature": signature})
     clock.lap("nlp")
-    measure_themes(result, cfg, book, Path(corpus), cache_dir(out))
+    measure_themes(result, cfg, book, Path(corpus), cache_dir(out), jobs)
     clock.lap("themes")
-    discover_clusters(result, cfg, book, cache_dir(out))
-    clock.lap("clusters")
-    compare_municipalities(result, cfg, book, cache_dir(out))
-    clock.lap("compare")
-    result.stats["stage_seconds"] = clock.seconds  # in run.json; "write" is added as it is written
+    clusters_and_comparison(result, cfg, book, cache_dir(out), jobs)
+    clock.lap("clusters and compare")
+    result.stats["stage_seconds"] = clock.seconds  # in run.json (writing the tables follows)
     write_run(result, cfg, out, Path(corpus))
     return result
 
