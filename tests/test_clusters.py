@@ -100,3 +100,29 @@ def test_a_large_corpus_is_fitted_on_a_sample_and_every_segment_assigned(cfg):
     again = cluster_segments(segments.sample(frac=1, random_state=0).reset_index(drop=True), themes, small)
     # The sample is chosen by segment id, not by row order.
     assert again.k_criterion == result.k_criterion and again.k == result.k
+
+
+def test_the_fit_is_reused_while_the_sample_is_unchanged(cfg, tmp_path, monkeypatch):
+    import analysis.clusters as clusters
+    from analysis.clusters import sample_rows
+
+    segments, themes = _segments(n_per=20, seed=3)
+    small = {**cfg, "clusters": {**cfg["clusters"], "sample_size": 30}}
+    fits = []
+    real = clusters._fit
+    monkeypatch.setattr(clusters, "_fit", lambda *a: fits.append(1) or real(*a))
+    first = cluster_segments(segments, themes, small, cache=tmp_path)
+    in_sample = set(sample_rows(segments["segment_id"][:-1], 30, small["seed"]))
+    outside = next(i for i in range(60) if i not in in_sample)
+    inside = next(iter(in_sample))
+
+    changed = segments.copy()
+    changed.loc[outside, "lemmas"] = TOPICS["bolig"]  # a segment outside the sample now about housing
+    again = cluster_segments(changed, themes, small, cache=tmp_path)
+    assert len(fits) == 1  # the fit was reused, the segments assigned again
+    bolig = first.labels[[i for i in range(60) if segments.loc[i, "segment_id"].startswith("bolig")][0]]
+    assert again.labels[outside] == bolig and again.k == first.k
+
+    changed.loc[inside, "lemmas"] = "helt nye ord i prøven"
+    cluster_segments(changed, themes, small, cache=tmp_path)
+    assert len(fits) == 2  # the sample changed: fitted again

@@ -65,14 +65,24 @@ def test_a_run_with_nothing_changed_reads_nothing(ran, cli, monkeypatch):
     assert tree_hash(out / "tables") == before
 
 
-def test_a_touched_file_is_hashed_again_and_parses_nothing(ran, cli):
+def reads(monkeypatch) -> list[str]:
+    """Count the documents read (parsed from their files) from now on."""
+    from analysis import pipeline
+
+    calls, real = [], pipeline.read_document
+    monkeypatch.setattr(pipeline, "read_document", lambda path, label=None: calls.append(path.name) or real(path, label))
+    return calls
+
+
+def test_a_touched_file_is_hashed_again_and_parses_nothing(ran, cli, monkeypatch):
     corpus, out, _ = ran
+    read = reads(monkeypatch)
     before = {n: (out / "tables" / n).read_bytes() for n in ("documents.csv", "segments.csv", "theme_scores.csv")}
     path = corpus / "documents" / "vejle-2016-beretning.txt"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
     code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet")
     assert code == 0
-    assert "(0 parsed, 5 from cache)" in stdout
+    assert "(0 parsed, 5 from cache)" in stdout and read == []  # its bytes are unchanged: not read again
     assert {n: (out / "tables" / n).read_bytes() for n in before} == before
     code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet", "--force")
     assert code == 0 and "(0 parsed, 5 from cache)" in stdout  # --force runs even when nothing changed
@@ -92,12 +102,15 @@ def test_a_changed_codebook_rescores_without_tokenizing_again(ran, cli, tmp_path
     assert meta["codebook_fingerprint"] == hashlib.sha256(book.read_bytes()).hexdigest()[:16]
 
 
-def test_changed_document_is_parsed_alone(ran, cli):
+def test_changed_document_is_parsed_alone(ran, cli, monkeypatch):
     corpus, out, _ = ran
+    read = reads(monkeypatch)
     path = corpus / "documents" / "vejle-2016-beretning.txt"
     path.write_bytes(path.read_bytes() + "\nRådet vil også arbejde med fleksjob.\n".encode("latin-1"))
     code, stdout, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet")
-    assert code == 0 and "(1 parsed, 4 from cache)" in stdout
+    assert code == 0 and "(1 parsed, 4 from cache)" in stdout and read == ["vejle-2016-beretning.txt"]
+    segments = pd.read_csv(out / "tables" / "segments.csv")
+    assert segments["text"].str.contains("Rådet vil også arbejde med fleksjob.", regex=False).sum() == 1
 
 
 def test_bad_input_lists_every_problem_writes_nothing_and_keeps_old_outputs(ran, cli):

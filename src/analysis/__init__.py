@@ -13,7 +13,7 @@ Usage::
 __version__ = "0.1.0"
 
 #: Bump when the structure of a cached value or table changes, so old entries are never read back.
-SCHEMA = 4
+SCHEMA = 5
 
 
 def program_version() -> str:

@@ -6,10 +6,12 @@ Each cluster is described by its size, top terms, most representative segments a
 theme it overlaps most with; stability is the mean adjusted Rand index between the clustering
 with the config seed and four more seeds.
 
-On a large corpus, k, the clusters, the topics and their stability are fitted on a seeded sample
-of ``sample_size`` segments (chosen by a hash of the segment id, so a segment stays in the sample
-as the corpus grows); every segment is then assigned to its nearest cluster and its strongest
-topic. The cost of clustering is thereby bounded, whatever the size of the corpus.
+On a large corpus, the vocabulary, k, the clusters, the topics and their stability are fitted on
+a seeded sample of ``sample_size`` segments (chosen by a hash of the segment id, not by the order
+of documents); every segment is then assigned to its nearest cluster and its strongest topic.
+The cost of clustering is thereby bounded, whatever the size of the corpus, and the fit is
+reused as long as the sample's lemmas are unchanged (a changed document outside the sample only
+has its segments assigned).
 
 Usage::
 
@@ -20,6 +22,7 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 
@@ -119,7 +122,57 @@ def _theme_overlap(member: np.ndarray, themes: pd.DataFrame) -> tuple[str, float
     return themes.columns[j], round(float(shares[j]), 4), round(float(jaccard), 4)
 
 
-def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) -> ClusterResult:
+@dataclass
+class _Fit:
+    """What is fitted on the clustered rows (every segment, or the sample of a large corpus)."""
+
+    vectorizer: TfidfVectorizer
+    kmeans: KMeans
+    nmf: NMF
+    W: np.ndarray | None  # NMF weights of the fitted rows (kept when they are every segment)
+    k: int
+    criterion: str
+    silhouettes: dict
+    stability: dict
+
+
+def _fit(lemmas: pd.Series, c: dict, seed: int) -> _Fit | str:
+    """Fit TF-IDF, KMeans (k by silhouette unless fixed), NMF and their stability on ``lemmas``;
+    or return why there is nothing to cluster."""
+    try:
+        vectorizer, X = tfidf_matrix(lemmas, c["min_df"])
+    except ValueError:  # scikit-learn: "empty vocabulary" or "after pruning, no terms remain"
+        return "no shared vocabulary"
+    n_distinct = distinct_rows(X)
+    if n_distinct < 2:
+        return "every segment has the same words"
+    if c["n_clusters"] == "auto":
+        k, silhouettes = choose_k(X, c["k_min"], c["k_max"], seed, n_distinct)
+        criterion = (f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}" if silhouettes else
+                     f"{k} distinct segments, too few to choose k in {c['k_min']}..{c['k_max']}")
+    else:
+        k, silhouettes, criterion = min(int(c["n_clusters"]), n_distinct), {}, "fixed in config"
+    # NMF's nndsvda start needs no more topics than segments or terms.
+    n_topics = min(k if c["n_topics"] == "auto" else int(c["n_topics"]), X.shape[0], X.shape[1])
+    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
+    nmf = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=500)
+    W = nmf.fit_transform(X)
+    topic_of = np.where(W.max(axis=1) > 0, W.argmax(axis=1), -1)
+    # Stability: the same fit with more seeds, on the same rows.
+    seeds = [seed + i for i in range(1, max(1, c["stability_seeds"]))]
+    ari_km = [adjusted_rand_score(km.labels_, _kmeans(X, k, s)) for s in seeds]
+    ari_nmf = []
+    for s in seeds:
+        with warnings.catch_warnings():  # a replicate that stops short still shows (in)stability
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            W2 = NMF(n_components=n_topics, init="random", random_state=s, max_iter=300).fit_transform(X)
+        ari_nmf.append(adjusted_rand_score(topic_of, np.where(W2.max(axis=1) > 0, W2.argmax(axis=1), -1)))
+    stability = {"kmeans": round(float(np.mean(ari_km)), 4) if ari_km else 1.0,
+                 "nmf": round(float(np.mean(ari_nmf)), 4) if ari_nmf else 1.0}
+    return _Fit(vectorizer, km, nmf, W, k, criterion, silhouettes, stability)
+
+
+def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict, cache=None) -> ClusterResult:
     """Cluster segments bottom-up and describe the clusters.
 
     Parameters
@@ -130,11 +183,17 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
         0/1 theme assignments, one column per theme key, aligned with ``segments``.
     cfg : dict
         Settings (``clusters`` section and ``seed``).
+    cache : Path, optional
+        A folder for the fit, keyed by the lemmas it was fitted on: when they have not changed
+        (on a large corpus: the sample's), the clustering is reused and only the segments are
+        assigned again.
 
     Returns
     -------
     ClusterResult
     """
+    from analysis.cache import cached
+
     c, seed = cfg["clusters"], cfg["seed"]
     lemmas = segments["lemmas"].fillna("").astype(str)
     has_words = (lemmas.str.len() > 0).to_numpy()
@@ -145,51 +204,28 @@ def cluster_segments(segments: pd.DataFrame, themes: pd.DataFrame, cfg: dict) ->
                                   "stability_ari"])
     if has_words.sum() < 3:
         return ClusterResult(labels, topics, empty, 0, "too few segments", {}, {})
-    try:
-        vectorizer, X = tfidf_matrix(lemmas[has_words], c["min_df"])
-    except ValueError:  # scikit-learn: "empty vocabulary" or "after pruning, no terms remain"
-        return ClusterResult(labels, topics, empty, 0, "no shared vocabulary", {}, {})
-    n_distinct = distinct_rows(X)
-    if n_distinct < 2:
-        return ClusterResult(labels, topics, empty, 0, "every segment has the same words", {}, {})
-    names = vectorizer.get_feature_names_out()
+    with_words = lemmas[has_words].reset_index(drop=True)
     sample = sample_rows(segments["segment_id"][has_words], c["sample_size"], seed)
-    X_fit = X if sample is None else X[sample]
-    if sample is not None:
-        n_distinct = distinct_rows(X_fit)
-        if n_distinct < 2:
-            X_fit, sample, n_distinct = X, None, distinct_rows(X)
-    if c["n_clusters"] == "auto":
-        k, silhouettes = choose_k(X_fit, c["k_min"], c["k_max"], seed, n_distinct)
-        criterion = (f"best cosine silhouette for k in {c['k_min']}..{c['k_max']}" if silhouettes else
-                     f"{k} distinct segments, too few to choose k in {c['k_min']}..{c['k_max']}")
+    fit_on = with_words if sample is None else with_words.iloc[sample]
+    settings = {k: v for k, v in c.items() if k != "top_terms"}
+    key = hashlib.sha256(f"{sorted(settings.items())}|{seed}".encode()
+                         + pd.util.hash_pandas_object(fit_on, index=False).to_numpy().tobytes()).hexdigest()[:20]
+    fit, _ = cached(cache, key, lambda: _fit(fit_on, c, seed))
+    if isinstance(fit, str):
+        return ClusterResult(labels, topics, empty, 0, fit, {}, {})
+    names = fit.vectorizer.get_feature_names_out()
+    X = fit.vectorizer.transform(with_words)
+    km, nmf, k, stability = fit.kmeans, fit.nmf, fit.k, fit.stability
+    known = np.asarray(X.getnnz(axis=1) > 0)  # a segment none of whose words the fit knows stays out
+    if sample is None:
+        member_of, W = km.labels_, fit.W
     else:
-        k, silhouettes, criterion = min(int(c["n_clusters"]), n_distinct), {}, "fixed in config"
-    # NMF's nndsvda start needs no more topics than segments or terms.
-    n_topics = min(k if c["n_topics"] == "auto" else int(c["n_topics"]), X_fit.shape[0], X_fit.shape[1])
-
-    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X_fit)
-    member_of = km.labels_ if sample is None else km.predict(X)
+        member_of = np.where(known, km.predict(X), -1)
+        W = nmf.transform(X)
     labels[has_words] = member_of
-    nmf = NMF(n_components=n_topics, init="nndsvda", random_state=seed, max_iter=500)
-    W_fit = nmf.fit_transform(X_fit)
-    W = W_fit if sample is None else nmf.transform(X)
     topic_of = np.where(W.max(axis=1) > 0, W.argmax(axis=1), -1)
     topics[has_words] = topic_of
-    fit_topics = np.where(W_fit.max(axis=1) > 0, W_fit.argmax(axis=1), -1)
-
-    # Stability: the same fit with more seeds, on the same rows (the sample on a large corpus).
-    seeds = [seed + i for i in range(1, max(1, c["stability_seeds"]))]
-    ari_km = [adjusted_rand_score(km.labels_, _kmeans(X_fit, k, s)) for s in seeds]
-    ari_nmf = []
-    for s in seeds:
-        with warnings.catch_warnings():  # a replicate that stops short still shows (in)stability
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            W2 = NMF(n_components=n_topics, init="random", random_state=s, max_iter=300).fit_transform(X_fit)
-        ari_nmf.append(adjusted_rand_score(fit_topics, np.where(W2.max(axis=1) > 0, W2.argmax(axis=1), -1)))
-    stability = {"kmeans": round(float(np.mean(ari_km)), 4) if ari_km else 1.0,
-                 "nmf": round(float(np.mean(ari_nmf)), 4) if ari_nmf else 1.0}
-
+    n_topics, criterion, silhouettes = nmf.n_components, fit.criterion, fit.silhouettes
     ids = segments["segment_id"].to_numpy()[has_words]
     texts = segments["text"].to_numpy()[has_words]
     theme_part = themes.loc[has_words].reset_index(drop=True) if not themes.empty else themes

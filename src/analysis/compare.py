@@ -29,6 +29,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from analysis.danish import DOC_TYPES
 
 UNIT_SEPARATOR = " · "
+BOOTSTRAP_BLOCK = 1_000_000  # draws held at once (replicates x segments of one document)
 PARALLEL_MIN_DRAWS = 5_000_000  # bootstrap draws (segments x replicates) from which units are drawn on every core
 PROFILE_COLUMNS = ["unit", "municipality", "doc_type", "theme", "share_segments", "segments_ci_low",
                    "segments_ci_high", "share_tokens", "tokens_ci_low", "tokens_ci_high", "n_segments", "n_tokens",
@@ -94,8 +95,8 @@ def _bootstrap_counts(theme: np.ndarray, tokens: np.ndarray, docs: np.ndarray, n
     """Resample segments within each document; return per replicate the theme segment counts,
     the theme token counts (n_boot x n_themes) and the token totals (n_boot).
 
-    A replicate of a document of n segments is drawn as how often each segment is picked
-    (multinomial, n draws, equal chances), so memory grows with n_boot x n, not with the themes.
+    A replicate of a document of n segments is n draws with replacement, counted per segment;
+    replicates are drawn in blocks, so memory stays bounded however long the document.
     """
     seg_counts = np.zeros((n_boot, theme.shape[1]))
     tok_counts = np.zeros((n_boot, theme.shape[1]))
@@ -103,10 +104,15 @@ def _bootstrap_counts(theme: np.ndarray, tokens: np.ndarray, docs: np.ndarray, n
     weighted = theme * tokens[:, None]
     for doc in np.unique(docs):
         rows = np.flatnonzero(docs == doc)
-        picks = rng.multinomial(len(rows), np.full(len(rows), 1 / len(rows)), size=n_boot).astype(float)
-        seg_counts += picks @ theme[rows]
-        tok_counts += picks @ weighted[rows]
-        tok_total += picks @ tokens[rows]
+        n = len(rows)
+        block = max(1, BOOTSTRAP_BLOCK // n)
+        for first in range(0, n_boot, block):
+            size = min(block, n_boot - first)
+            draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+            picks = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(float)
+            seg_counts[first:first + size] += picks @ theme[rows]
+            tok_counts[first:first + size] += picks @ weighted[rows]
+            tok_total[first:first + size] += picks @ tokens[rows]
     return seg_counts, tok_counts, tok_total
 
 

@@ -186,9 +186,12 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
         path = cache_dir / f"{_doc_key(info, texts)}.tokens.parquet" if cache_dir else None
         if path is not None and path.exists():
             try:
-                table = pd.read_parquet(path)
-                ids = np.asarray(ids_by_doc[doc_id], dtype=object)
-                frames[doc_id] = table.assign(segment_id=ids[table.pop("segment").to_numpy()])
+                import pyarrow.parquet as pq
+
+                table = pq.read_table(path)
+                ids = pa.array(ids_by_doc[doc_id], type=pa.string()).take(table.column("segment"))
+                frames[doc_id] = table.drop_columns(["segment"]).to_pandas().assign(
+                    segment_id=pd.Series(pd.array(ids, dtype=STR)))
                 continue
             except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
                 path.unlink(missing_ok=True)

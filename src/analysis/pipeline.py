@@ -75,28 +75,48 @@ def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
 PARALLEL_MIN_BYTES = 2_000_000
 
 
-def ingest_corpus(corpus: Corpus, jobs: int | None = 1) -> tuple[dict[str, list[Segment]], list[Problem]]:
+def ingest_corpus(corpus: Corpus, jobs: int | None = 1,
+                  cache: Path | None = None) -> tuple[dict[str, list[Segment]], list[Problem]]:
     """Read and segment every valid document; return segments by doc_id and the problems met.
 
-    A large corpus is read by ``jobs`` processes (see :mod:`analysis.parallel`)."""
+    With ``cache`` (a folder), a document whose bytes are unchanged is not read again: its
+    segments are kept under a key of its bytes, doc_id, file type and the program version. The
+    documents to read are spread over ``jobs`` processes when they are large
+    (see :mod:`analysis.parallel`)."""
     from analysis.parallel import map_documents
 
     rows = list(corpus.ok.itertuples(index=False))
+    keys: list[str | None] = [None] * len(rows)
+    found: list = [MISSING] * len(rows)
+    if cache is not None:
+        for i, row in enumerate(rows):
+            path = Path(row.path)
+            if path.is_file():
+                h = hashlib.sha256(f"{program_version()}|{row.doc_id}|{path.suffix.lower()}|".encode())
+                h.update(path.read_bytes())
+                keys[i] = h.hexdigest()[:24]
+                found[i] = load_entry(cache, keys[i])
 
     def read_one(i: int):
         row = rows[i]  # workers get positions: itertuples' rows do not pickle
         try:
-            return split_segments(row.doc_id, read_document(Path(row.path), file_label(corpus.root, row.file))), []
+            segs = split_segments(row.doc_id, read_document(Path(row.path), file_label(corpus.root, row.file)))
         except InputError as exc:
             return None, [Problem(p.path, p.message, p.line, p.fix, row.doc_id) for p in exc.problems]
+        if keys[i] is not None:
+            store_entry(cache, keys[i], segs)
+        return segs, []
 
-    size = sum(Path(r.path).stat().st_size for r in rows if Path(r.path).is_file())
-    done = map_documents(read_one, range(len(rows)), jobs if size >= PARALLEL_MIN_BYTES else 1)
+    todo = [i for i in range(len(rows)) if found[i] is MISSING]
+    size = sum(Path(rows[i].path).stat().st_size for i in todo if Path(rows[i].path).is_file())
+    for i, done in zip(todo, map_documents(read_one, todo, jobs if size >= PARALLEL_MIN_BYTES else 1)):
+        found[i] = done
     segments: dict[str, list[Segment]] = {}
     problems: list[Problem] = []
-    for row, (segs, found) in zip(rows, done):
+    for row, value in zip(rows, found):
+        segs, errors = value if isinstance(value, tuple) else (value, [])
         if segs is None:
-            problems.extend(found)
+            problems.extend(errors)
         else:
             segments[row.doc_id] = segs
     return segments, problems
@@ -119,7 +139,7 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
     for col in ("municipality", "kommunekode", "doc_type", "year"):
         segments[col] = segments["doc_id"].map(meta[col])
     n_tokens = tokens.groupby("segment_id", sort=False).size()
-    lemmas = tokens[tokens["content"]].groupby("segment_id", sort=False)["lemma"].agg(" ".join)
+    lemmas = join_by_segment(tokens.loc[tokens["content"].to_numpy(), ["segment_id", "lemma"]])
     segments["n_tokens"] = segments["segment_id"].map(n_tokens).fillna(0).astype(int)
     segments["lemmas"] = segments["segment_id"].map(lemmas).fillna("")
     segments = segments[SEGMENT_COLUMNS]
@@ -136,6 +156,17 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
         documents[col] = documents["doc_id"].map(per_doc[col]).where(ok).fillna(0).astype(int)
     documents = documents[DOCUMENT_COLUMNS].sort_values("doc_id", kind="stable").reset_index(drop=True)
     return RunResult(documents, segments.reset_index(drop=True), tokens, problems, stats)
+
+
+def join_by_segment(tokens: pd.DataFrame) -> pd.Series:
+    """The tokens' lemmas joined with spaces per segment (tokens in segment order), indexed by segment_id."""
+    if tokens.empty:
+        return pd.Series(dtype=object)
+    codes, uniques = pd.factorize(tokens["segment_id"])
+    bounds = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    lemmas = tokens["lemma"].to_numpy(dtype=object)
+    return pd.Series([" ".join(part) for part in np.split(lemmas, bounds)],
+                     index=np.asarray(uniques, dtype=object)[codes[np.r_[0, bounds]]])
 
 
 FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "struct_")
@@ -354,7 +385,8 @@ def _clusters(result: RunResult, cfg: dict, codebook, cache: Path | None):
     inputs = pd.concat([segments[["segment_id", "lemmas"]], themes], axis=1).reset_index(drop=True)
     key = hashlib.sha256((hash_frame(inputs) + fingerprint({"c": cfg["clusters"], "s": cfg["seed"]})).encode())
     found, _ = cached(cache / "clusters" if cache else None, key.hexdigest()[:20],
-                      lambda: cluster_segments(segments, themes.reset_index(drop=True), cfg))
+                      lambda: cluster_segments(segments, themes.reset_index(drop=True), cfg,
+                                               cache / "cluster-fits" if cache else None))
     return found
 
 
@@ -442,7 +474,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     book = load_codebook(codebook or cfg["themes"]["codebook"])
     out = Path(out)
     loaded = load_corpus(corpus)
-    segments_by_doc, read_problems = ingest_corpus(loaded, jobs)
+    segments_by_doc, read_problems = ingest_corpus(loaded, jobs, cache_dir(out) / "segments")
     problems = loaded.problems + read_problems
     if problems and not skip_bad:
         raise InputError(problems)
