@@ -51,9 +51,10 @@ def test_cold_warm_and_parallel_runs_give_identical_tables(tmp_path, monkeypatch
     parallel = tmp_path / "parallel"
     result = pipeline.run_pipeline(SHIPPED, parallel, progress=False, jobs=2)
     assert result.stats["parsed"] == 5
-    # reading and tokens (5 documents), the lexicon (2 groups of documents); the comparison
-    # (with its bootstrap units) runs in a forked process beside the clustering
-    assert forked == [(5, 2), (5, 2), (2, 2)]
+    # reading and tokens (5 documents), the lexicon and the method's predictions (2 groups of
+    # documents each); the comparison (with its bootstrap units) runs in a forked process beside
+    # the clustering
+    assert forked == [(5, 2), (5, 2), (2, 2), (2, 2)]
     assert background == [True]
     assert table_hashes(parallel) == warm
     assert table_hashes(parallel) == table_hashes(cold)

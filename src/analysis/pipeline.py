@@ -295,7 +295,10 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         result.extra["validation_checks"] = evaluation.checks
         result.extra["calibration"] = evaluation.calibration
         method = evaluation.chosen
-        proba, assigned = evaluation.model.predict_both(features[_feature_columns(features)])
+        doc_keys = result.stats.get("doc_keys")
+        proba, assigned = predict_by_document(
+            evaluation.model, key, features, lexicon_keys(segments, codebook, threshold, doc_keys) if doc_keys else None,
+            cache / "predictions" if cache else None, jobs)
     for j, k in enumerate(keys):
         segments[f"score_{k}"] = np.round(proba[:, j], 4)
         segments[f"theme_{k}"] = assigned[:, j].astype(int)
@@ -316,6 +319,64 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
                          "codebook_fingerprint": codebook.fingerprint, **stats})
 
 
+def lexicon_keys(segments: pd.DataFrame, codebook, threshold: float, doc_keys: dict[str, str]) -> dict[str, str]:
+    """Per document, a key of what its lexicon results depend on: its token table's key
+    (``doc_keys``), its segments and their section headings, the codebook and the threshold."""
+    rows = pd.util.hash_pandas_object(segments[["segment_id", "section"]], index=False).to_numpy()
+    per_doc = pd.Series(rows).groupby(segments["doc_id"].to_numpy(), sort=False).agg(lambda h: h.to_numpy().tobytes())
+    stamp = f"{codebook.fingerprint}|{threshold}"
+    return {d: hashlib.sha256(f"{doc_keys[d]}|{stamp}".encode() + per_doc[d]).hexdigest()[:24]
+            for d in dict.fromkeys(segments["doc_id"])}
+
+
+def document_groups(segments: pd.DataFrame, todo: list[str], jobs: int | None) -> list[list[str]]:
+    """The documents ``todo`` in groups of whole documents in corpus order, of about equal text,
+    one per process when there is enough text to spread (see :mod:`analysis.parallel`)."""
+    from analysis.parallel import resolve_jobs
+
+    todo_rows = segments["doc_id"].isin(todo).to_numpy()
+    size = int(segments.loc[todo_rows, "text"].str.len().sum())
+    n_groups = min(resolve_jobs(jobs), len(todo)) if size >= PARALLEL_MIN_BYTES else 1
+    weight = segments.loc[todo_rows].groupby("doc_id", sort=False)["text"].size().reindex(todo).to_numpy()
+    cut = np.searchsorted(np.cumsum(weight), np.arange(1, n_groups) * weight.sum() / n_groups)
+    return [g.tolist() for g in np.split(np.array(todo, dtype=object), cut) if len(g)]
+
+
+def predict_by_document(model, model_key: str, features: pd.DataFrame, keys: dict[str, str] | None,
+                        cache: Path | None, jobs: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted method's probabilities and assignments for every segment, cached per document.
+
+    A segment's prediction depends only on its own features, which a document's lexicon key
+    (``keys``) determines, and on the method (``model_key``): a re-run predicts only the changed
+    documents, in groups of documents over ``jobs`` processes when there are many.
+    """
+    columns = _feature_columns(features)
+    if cache is None or not keys:
+        return model.predict_both(features[columns])
+    doc_ids = features["doc_id"].to_numpy()
+    order = list(dict.fromkeys(doc_ids))
+    entry = {d: hashlib.sha256(f"{model_key}|{keys[d]}".encode()).hexdigest()[:24] for d in order}
+    found = {d: load_entry(cache, entry[d]) for d in order}
+    todo = [d for d in order if found[d] is MISSING]
+    if todo:
+        from analysis.parallel import map_documents
+
+        def predict(group: list[str]) -> dict[str, tuple]:
+            rows = np.isin(doc_ids, group)
+            proba, assigned = model.predict_both(features.loc[rows, columns])
+            part = doc_ids[rows]
+            done = {}
+            for d in group:
+                done[d] = (proba[part == d], assigned[part == d])
+                store_entry(cache, entry[d], done[d])
+            return done
+
+        for done in map_documents(predict, document_groups(features.assign(text=features["lemmas"]), todo, jobs),
+                                  jobs):
+            found.update(done)
+    return (np.concatenate([found[d][0] for d in order]), np.concatenate([found[d][1] for d in order]))
+
+
 def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, threshold: float,
                       doc_keys: dict[str, str] | None, cache: Path | None, jobs: int | None = 1) -> tuple[pd.DataFrame, ...]:
     """The lexicon's scores, matches, exclusions and occurrences, cached per document.
@@ -334,22 +395,13 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
     if cache is None or not doc_keys:
         return whole(segments, tokens)
     order = list(dict.fromkeys(segments["doc_id"]))
-    rows = pd.util.hash_pandas_object(segments[["segment_id", "section"]], index=False).to_numpy()
-    per_doc = pd.Series(rows).groupby(segments["doc_id"].to_numpy(), sort=False).agg(lambda h: h.to_numpy().tobytes())
-    stamp = f"{codebook.fingerprint}|{threshold}"
-    keys = {d: hashlib.sha256(f"{doc_keys[d]}|{stamp}".encode() + per_doc[d]).hexdigest()[:24] for d in order}
+    keys = lexicon_keys(segments, codebook, threshold, doc_keys)
     found = {d: load_entry(cache, keys[d]) for d in order}
     todo = [d for d in order if found[d] is MISSING]
     if todo:
-        from analysis.parallel import map_documents, resolve_jobs
+        from analysis.parallel import map_documents
 
-        todo_rows = segments["doc_id"].isin(todo).to_numpy()
-        size = int(segments.loc[todo_rows, "text"].str.len().sum())
-        n_groups = min(resolve_jobs(jobs), len(todo)) if size >= PARALLEL_MIN_BYTES else 1
-        # Groups of whole documents in corpus order, of about equal size, one per process.
-        weight = segments.loc[todo_rows].groupby("doc_id", sort=False)["text"].size().reindex(todo).to_numpy()
-        cut = np.searchsorted(np.cumsum(weight), np.arange(1, n_groups) * weight.sum() / n_groups)
-        groups = [g.tolist() for g in np.split(np.array(todo, dtype=object), cut) if len(g)]
+        groups = document_groups(segments, todo, jobs)
 
         def score_group(group: list[str]) -> dict[str, tuple]:
             segs = segments[segments["doc_id"].isin(group)]
