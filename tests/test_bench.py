@@ -33,5 +33,6 @@ def test_bench_writes_every_step_with_ratios_to_bare_spacy(tmp_path, cli):
     assert json.loads(rows[4]["stages"])  # the changed run's stages too
     md = (tmp_path / "bench" / "bench.md").read_text(encoding="utf-8")
     assert "| 3,000 | run, cold |" in md and "cores" in md
+    assert "- 3,000 words: cold run " in md and "x the cold run" in md
     assert (tmp_path / "bench" / "bench.png").stat().st_size > 10_000
-    assert "run, nothing changed" in stdout and "x spaCy" in stdout
+    assert "run, nothing changed" in stdout and "x spaCy" in stdout and "x bare spaCy; nothing changed" in stdout

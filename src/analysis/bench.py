@@ -166,6 +166,7 @@ def bench_size(words: int, municipalities: int, base: Path, seed: int, config: s
     seconds, peak, _ = _child(["run", *common], env)
     row("run, one document changed", seconds, peak,
         json.loads((out / "tables" / "run.json").read_text(encoding="utf-8")).get("stage_seconds"))
+    echo(f"{words:>10,} words  {summary(rows)}")
     if report:
         seconds, peak, stdout = _child(["report", *common, *(["--jobs", str(jobs)] if jobs else [])], env)
         row("report, every profile", seconds, peak)
@@ -173,6 +174,17 @@ def bench_size(words: int, municipalities: int, base: Path, seed: int, config: s
         if timing:
             echo(f"{'':>16}{timing[-1]}")
     return rows
+
+
+def summary(rows: list[dict]) -> str:
+    """The issue's ratios for one corpus size: the cold run to bare spaCy, the unchanged re-run's
+    seconds, and the run after one changed document to the cold run."""
+    by = {r["step"]: r for r in rows}
+    cold, same, one = by.get("run, cold"), by.get("run, nothing changed"), by.get("run, one document changed")
+    if not (cold and same and one):
+        return ""
+    return (f"cold run {cold['ratio_to_spacy']:.1f}x bare spaCy; nothing changed {same['seconds']:.2f} s; "
+            f"one document changed {one['seconds'] / cold['seconds']:.2f}x the cold run")
 
 
 def write_outputs(rows: list[dict], folder: Path) -> None:
@@ -195,6 +207,11 @@ def write_outputs(rows: list[dict], folder: Path) -> None:
         per = 1e6 / r["words"]
         lines.append(f"| {r['words']:,} | {r['step']} | {r['seconds']} | {r['words_per_s'] or ''} | {r['peak_mb']} | "
                      f"{r['ratio_to_spacy']} | {r['seconds'] * per:.1f} | {r['peak_mb'] * per:.0f} |")
+    lines.append("")
+    for words in dict.fromkeys(r["words"] for r in rows):
+        text = summary([r for r in rows if r["words"] == words])
+        if text:
+            lines.append(f"- {words:,} words: {text}")
     (folder / "bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for step in dict.fromkeys(r["step"] for r in rows):
