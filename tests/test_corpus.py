@@ -145,3 +145,24 @@ def test_a_row_may_leave_off_empty_optional_columns_at_the_end(corpus):
     assert loaded.problems == []
     row = loaded.documents.set_index("doc_id").loc["ny-2024"]
     assert (row["municipality"], row["author"], row["status"]) == ("København", "", "ok")
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_refused_like_a_path_outside_it(corpus, tmp_path):
+    from conftest import add_document
+
+    secret = tmp_path / "elsewhere" / "private.txt"
+    secret.parent.mkdir()
+    secret.write_text("Fortroligt notat om en borger.\n", encoding="utf-8")
+    add_document(corpus, "vejle-2020-link", "link.txt", b"placeholder")
+    (corpus / "documents" / "link.txt").unlink()
+    (corpus / "documents" / "link.txt").symlink_to(secret)
+    add_document(corpus, "vejle-2020-inside", "inside-link.txt", b"placeholder")
+    (corpus / "documents" / "inside-link.txt").unlink()  # a link that stays inside the folder is fine
+    (corpus / "documents" / "inside-link.txt").symlink_to(corpus / "documents" / "vejle-2016-beretning.txt")
+    loaded = load_corpus(corpus)
+    status = loaded.documents.set_index("doc_id")["status"]
+    assert status["vejle-2020-link"] == "file 'documents/link.txt' is outside the corpus folder"
+    assert status["vejle-2020-inside"] == "ok"
+    problem = next(p for p in loaded.problems if p.doc_id == "vejle-2020-link")
+    assert "copy the document into the corpus folder" in str(problem) and "\n" not in str(problem)
+    assert "vejle-2020-link" not in set(loaded.ok["doc_id"])

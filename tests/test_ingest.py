@@ -145,3 +145,38 @@ def test_text_blocks_from_a_seed_like_layout():
         Block("table", "Notat | Forvaltningen"),
         Block("table", "Dato: | 7. januar 2015"),
     ]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("notat.docx", "Bare tekst om boliger og hjemløshed.\n".encode(),
+         "file is plain text, not a Word document as its name says; rename it to 'notat.txt'"),
+        ("side.pdf", b"<!DOCTYPE html><html><body><p>Boligpolitik</p></body></html>",
+         "file is a web page (HTML), not a PDF as its name says; rename it to 'side.html'"),
+        ("plan.html", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+         "file is a PDF, not a web page (HTML) as its name says; rename it to 'plan.pdf'"),
+        ("gammel.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+         "file is an old Word document (.doc), not a Word document as its name says; open it in Word or "
+         "LibreOffice and save it as .docx"),
+    ],
+)
+def test_a_file_that_is_not_what_its_name_says_is_named_for_what_it_is(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        read_document(path, f"documents/{name}")
+    assert str(info.value.problems[0]) == f"documents/{name}: {message}"
+
+
+def test_a_zip_with_word_content_is_a_word_file_and_text_in_deep_html_is_kept(tmp_path):
+    from analysis.ingest import sniff
+
+    assert sniff(FIXTURE_CORPUS / "documents" / "odense-2019-strategi.docx") == "docx"
+    deep = tmp_path / "dyb.html"
+    for depth in (400, 5000):  # past libxml2's default limit (256), and past any parser's
+        deep.write_text("<html><head><title>Menu</title></head><body>" + "<div>" * depth
+                        + "<p>Boliger til hjemløse &amp; udsatte borgere.</p>" + "</div>" * depth + "</body></html>",
+                        encoding="utf-8")
+        blocks = read_document(deep, "dyb.html")
+        assert [b.text for b in blocks] == ["Boliger til hjemløse & udsatte borgere."], depth

@@ -404,3 +404,54 @@ def test_new_tables_never_sit_beside_a_stale_workbook(ran, cli):
     path.write_bytes(path.read_bytes() + "\nRådet vil også arbejde med akutboliger.\n".encode("latin-1"))
     code, _, _ = cli("run", "--corpus", corpus, "--out", out, "--quiet")
     assert code == 0 and not (out / "tables" / "analysis.xlsx").exists()
+
+
+def test_skip_bad_skips_any_failure_of_one_document_with_its_reason(corpus, tmp_path, cli, monkeypatch):
+    from analysis import pipeline
+
+    add_document(corpus, "vejle-2020-tekst", "tekst.docx", "Bare tekst om boliger.\n".encode())
+    real = pipeline.read_document
+
+    def failing(path, label=None):
+        if path.name == "kbh-2018-notat.txt":
+            raise MemoryError("a reader ran out of memory")
+        return real(path, label)
+
+    monkeypatch.setattr(pipeline, "read_document", failing)
+    out = tmp_path / "out"
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+    assert code == 2 and "Traceback" not in stderr
+    assert "kbh-2018-notat.txt: could not be read (MemoryError: a reader ran out of memory)" in stderr
+    assert "tekst.docx: file is plain text, not a Word document as its name says; rename it to 'tekst.txt'" in stderr
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet", "--skip-bad")
+    assert code == 0, stderr
+    docs = pd.read_csv(out / "tables" / "documents.csv").set_index("doc_id")
+    assert docs.loc["kbh-2018-notat", "status"] == "could not be read (MemoryError: a reader ran out of memory)"
+    assert docs.loc["vejle-2020-tekst", "status"].startswith("file is plain text, not a Word document")
+    assert (docs["status"] == "ok").sum() == 4
+
+
+def test_a_megabyte_without_paragraph_breaks_is_cut_into_parts_at_sentence_ends(corpus, tmp_path, cli):
+    sentence = "Borgere uden egen bolig får tilbud om en akutbolig og en fast kontaktperson. "
+    add_document(corpus, "vejle-2021-eksport", "eksport.txt", (sentence * 13_000).encode("utf-8"))  # 1 MB, one line
+    out = tmp_path / "out"
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
+    assert code == 0, stderr
+    segs = pd.read_csv(out / "tables" / "segments.csv")
+    parts = segs[segs["doc_id"] == "vejle-2021-eksport"]
+    per_part = 5000 // len(sentence)  # whole sentences, as many as fit in 5,000 characters
+    assert len(parts) == -(-13_000 // per_part)
+    assert (parts["text"].str.len() <= 5000).all() and parts["text"].str.endswith("kontaktperson.").all()
+    assert list(parts["part"]) == list(range(1, len(parts) + 1))
+    assert (segs.loc[segs["doc_id"] != "vejle-2021-eksport", "part"] == 0).all()  # whole paragraphs elsewhere
+    assert parts["theme_bolig"].all()
+
+
+def test_a_document_above_the_size_limit_is_refused(corpus, tmp_path, cli):
+    config = tmp_path / "config.yaml"
+    config.write_text("corpus:\n  max_document_mb: 0.02\n", encoding="utf-8")
+    add_document(corpus, "vejle-2021-stor", "stor.txt", ("Et langt notat om boliger. " * 1000).encode("utf-8"))
+    code, _, stderr = cli("run", "--corpus", corpus, "--out", tmp_path / "out", "--config", config, "--quiet")
+    assert code == 2
+    assert "stor.txt: document is 0.027 MB, more than the 0.02 MB a document may have; split it into parts, or " \
+           "raise corpus.max_document_mb in config.yaml" in stderr

@@ -30,6 +30,10 @@ AUTO_OR_NUMBER = ("clusters.n_clusters", "clusters.n_topics")
 #: a key that is not here is an error (a typo would otherwise be ignored silently).
 DEFAULTS: dict[str, Any] = {
     "seed": 20261122,
+    "corpus": {
+        "max_document_mb": 50.0,  # a document file larger than this is refused (split it, or raise this)
+        "max_segment_chars": 5000,  # a longer paragraph is cut at sentence ends into numbered parts
+    },
     "nlp": {
         "model": "blank",  # "blank" = spacy.blank("da") + lookup lemmas; or an installed pipeline
         "batch_size": 256,

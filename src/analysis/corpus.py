@@ -241,6 +241,9 @@ def _check_row(row: dict[str, str], root: Path, label: str, seen: dict[str, int]
         add("empty file", "give the path of the document relative to the corpus folder")
     elif Path(file_text).is_absolute() or ".." in Path(file_text).parts:
         add(f"file '{file_text}' is outside the corpus folder", "give a path relative to the corpus folder")
+    elif not inside(path, root):
+        add(f"file '{file_text}' is outside the corpus folder",
+            "it is a link to a file elsewhere: copy the document into the corpus folder instead of linking to it")
     elif not path.is_file():
         add(f"file '{file_text}' is listed but missing", "add the file or correct the path")
     elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -249,6 +252,14 @@ def _check_row(row: dict[str, str], root: Path, label: str, seen: dict[str, int]
     out["path"] = str(path.resolve()) if path is not None else ""
     out["status"] = problems[0].message if problems else "ok"
     return out, problems
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every link resolved, is inside the folder ``root``."""
+    try:
+        return Path(path).resolve().is_relative_to(Path(root).resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
 
 
 def _unlisted_files(root: Path, listed: set[str], label_root: str) -> list[Problem]:

@@ -444,7 +444,8 @@ def read_html(path: Path, label: str) -> list[Block]:
     if not text.strip():
         return []
     try:
-        tree = lxml.html.document_fromstring(text)
+        # huge_tree: no limit on nesting depth (libxml2 drops text below 256 levels by default).
+        tree = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True))
     except Exception as exc:  # noqa: BLE001 - lxml raises ParserError and others
         raise InputError(Problem(label, f"not valid HTML ({type(exc).__name__})",
                                  fix="save the page again as HTML")) from None
@@ -467,8 +468,22 @@ def read_html(path: Path, label: str) -> list[Block]:
             break
     root = tree if root is None else root
     blocks: list[Block] = []
-    _walk_html(root, blocks)
+    try:
+        _walk_html(root, blocks)
+    except RecursionError:  # nested deeper than Python's stack: keep the text, lose the structure
+        blocks = text_to_blocks(normalize_text("\n\n".join(t.strip() for t in root.itertext() if t.strip())))
+    if not blocks:  # nested deeper than any parser keeps: the page's text without its tags
+        blocks = text_to_blocks(normalize_text(_strip_tags(text)))
     return blocks
+
+
+def _strip_tags(page: str) -> str:
+    """The text of an HTML page without a parser: scripts and styles dropped, every tag a break."""
+    import html
+
+    page = re.sub(r"(?is)<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", " ", page)
+    page = re.sub(r"(?is)<head\b.*?</head\s*>", " ", page)
+    return html.unescape(re.sub(r"<[^>]*>", "\n\n", page))
 
 
 def _walk_html(el, blocks: list[Block]) -> None:
@@ -521,6 +536,77 @@ def _walk_html(el, blocks: list[Block]) -> None:
             blocks.append(Block("paragraph", clean_inline(child.tail)))
 
 
+# --------------------------------------------------------------------------- what a file really is
+
+#: What each suffix should hold, as :func:`sniff` names it.
+EXPECTED = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
+#: How to name each kind of content to a user, and the suffix it belongs under.
+KINDS = {"text": ("plain text", ".txt"), "pdf": ("a PDF", ".pdf"), "docx": ("a Word document", ".docx"),
+         "html": ("a web page (HTML)", ".html"), "doc": ("an old Word document (.doc)", ".doc"),
+         "rtf": ("a Rich Text document (.rtf)", ".rtf"), "zip": ("a zip archive", ".zip"),
+         "odt": ("an OpenDocument text (.odt)", ".odt"), "xlsx": ("an Excel workbook", ".xlsx"),
+         "pptx": ("a PowerPoint file", ".pptx"), "image": ("an image", ".png"), "binary": ("binary data", "")}
+
+
+def sniff(path: Path) -> str:
+    """What a file holds by its first bytes (and a zip's members), whatever its name says: one of
+    the keys of :data:`KINDS`."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                mime = z.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+        except (zipfile.BadZipFile, OSError, KeyError):
+            return "zip"
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "ppt/presentation.xml" in names:
+            return "pptx"
+        return "odt" if "opendocument.text" in mime else "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "doc"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
+        return "image"
+    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or re.search(rb"<(html|body|head)[\s>]", lowered[:2048]):
+        return "html"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"
+    return "text"
+
+
+def check_content(path: Path, label: str) -> None:
+    """Refuse a file whose content is not what its name says, naming what it is and the fix.
+
+    Raises
+    ------
+    InputError
+        "file is plain text, not a Word document (.docx); rename it to 'x.txt'", and the like.
+    """
+    suffix = path.suffix.lower()
+    wanted = EXPECTED.get(suffix)
+    found = sniff(path)
+    if wanted is None or found == wanted or (wanted == "text" and found in ("binary", "html")):
+        return  # the text decoder names undecodable bytes itself; a .txt of markup is still text
+    what, right = KINDS[found]
+    expected = KINDS[wanted][0]
+    if found in EXPECTED.values():
+        fix = f"rename it to '{path.stem}{right}'"
+    elif found in ("doc", "rtf", "odt"):
+        fix = "open it in Word or LibreOffice and save it as .docx"
+    else:
+        fix = "replace it with the document itself (.txt, .pdf, .docx or .html)"
+    raise InputError(Problem(label, f"file is {what}, not {expected} as its name says", fix=fix))
+
+
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -543,6 +629,7 @@ def read_document(path: Path, label: str | None = None) -> list[Block]:
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise InputError(Problem(label, "document is empty", fix="replace it with the full document"))
+    check_content(path, label)
     if suffix in (".txt", ".md"):
         blocks = text_to_blocks(read_text_file(path, label))
     elif suffix == ".pdf":

@@ -43,6 +43,7 @@ _CONTENT = re.compile(r"^[^\W\d_]{2,}(?:-[^\W\d_]+)*$")  # letters (and inner hy
 MIN_TAIL = 4  # shortest known word accepted as the tail of a compound
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
 PARALLEL_MIN_CHARS = 2_000_000  # characters to parse from which documents are spread over the cores
+SEGMENTS_PER_SLICE = 2000  # a document's segments parsed at once (bounds the memory of a long document)
 
 
 @lru_cache(maxsize=1)
@@ -206,12 +207,19 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
     batch = cfg["nlp"]["batch_size"]
 
     def parse(doc_id: str) -> pd.DataFrame:
-        texts = texts_by_doc[doc_id]
-        if blank:  # only the tokenizer: lemmas are looked up per distinct form in token_table
-            docs = list(nlp.tokenizer.pipe(texts, batch_size=batch))
-        else:
-            docs = list(nlp.pipe(texts, batch_size=batch, n_process=1 if forked else cfg["nlp"]["n_process"]))
-        table = token_table({doc_id: docs}, {doc_id: ids_by_doc[doc_id]}, stops, lemmas)
+        texts, ids = texts_by_doc[doc_id], ids_by_doc[doc_id]
+        parts = []
+        # A long document is parsed in slices of segments, so that its Doc objects never all
+        # live at once: memory stays bounded by the slice, not the document.
+        for first in range(0, max(len(texts), 1), SEGMENTS_PER_SLICE):
+            chunk = texts[first:first + SEGMENTS_PER_SLICE]
+            if blank:  # only the tokenizer: lemmas are looked up per distinct form in token_table
+                docs = list(nlp.tokenizer.pipe(chunk, batch_size=batch))
+            else:
+                docs = list(nlp.pipe(chunk, batch_size=batch, n_process=1 if forked else cfg["nlp"]["n_process"]))
+            parts.append(token_table({doc_id: docs}, {doc_id: ids[first:first + SEGMENTS_PER_SLICE]}, stops, lemmas))
+            del docs
+        table = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         if cache_dir is not None:
             position = {s: i for i, s in enumerate(ids_by_doc[doc_id])}
             with replacing(cache_dir / f"{_doc_key(info, texts)}.tokens.parquet") as tmp:

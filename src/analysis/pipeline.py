@@ -33,7 +33,7 @@ from analysis.tables import TableWriter
 
 DOCUMENT_COLUMNS = ["doc_id", "file", "municipality", "kommunekode", "region", "doc_type", "year", "title",
                     "author", "source_url", "notes", "n_segments", "n_tokens", "status"]
-SEGMENT_COLUMNS = ["doc_id", "municipality", "kommunekode", "doc_type", "year", "segment_id", "position",
+SEGMENT_COLUMNS = ["doc_id", "municipality", "kommunekode", "doc_type", "year", "segment_id", "position", "part",
                    "section", "text", "n_tokens", "lemmas", "fingerprint"]
 
 
@@ -75,16 +75,20 @@ def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
 PARALLEL_MIN_BYTES = 2_000_000
 
 
-def ingest_corpus(corpus: Corpus, jobs: int | None = 1,
-                  cache: Path | None = None) -> tuple[dict[str, list[Segment]], list[Problem]]:
+def ingest_corpus(corpus: Corpus, jobs: int | None = 1, cache: Path | None = None,
+                  limits: dict | None = None) -> tuple[dict[str, list[Segment]], list[Problem]]:
     """Read and segment every valid document; return segments by doc_id and the problems met.
 
     With ``cache`` (a folder), a document whose bytes are unchanged is not read again: its
     segments are kept under a key of its bytes, doc_id, file type and the program version. The
     documents to read are spread over ``jobs`` processes when they are large
-    (see :mod:`analysis.parallel`)."""
+    (see :mod:`analysis.parallel`). ``limits`` is the config's ``corpus`` section: the largest
+    document file (larger ones are refused) and the longest segment."""
+    from analysis.config import DEFAULTS
     from analysis.parallel import map_documents
 
+    limits = limits or DEFAULTS["corpus"]
+    max_chars, max_bytes = int(limits["max_segment_chars"]), float(limits["max_document_mb"]) * 1e6
     rows = list(corpus.ok.itertuples(index=False))
     keys: list[str | None] = [None] * len(rows)
     found: list = [MISSING] * len(rows)
@@ -92,17 +96,28 @@ def ingest_corpus(corpus: Corpus, jobs: int | None = 1,
         for i, row in enumerate(rows):
             path = Path(row.path)
             if path.is_file():
-                h = hashlib.sha256(f"{program_version()}|{row.doc_id}|{path.suffix.lower()}|".encode())
+                h = hashlib.sha256(f"{program_version()}|{row.doc_id}|{path.suffix.lower()}|{max_chars}|{max_bytes}|".encode())
                 h.update(path.read_bytes())
                 keys[i] = h.hexdigest()[:24]
                 found[i] = load_entry(cache, keys[i])
 
     def read_one(i: int):
         row = rows[i]  # workers get positions: itertuples' rows do not pickle
+        label = file_label(corpus.root, row.file)
+        size = Path(row.path).stat().st_size
+        if size > max_bytes:
+            return None, [Problem(label, f"document is {size / 1e6:.3g} MB, more than the {max_bytes / 1e6:g} MB a "
+                                  "document may have", fix="split it into parts, or raise corpus.max_document_mb "
+                                  "in config.yaml", doc_id=row.doc_id)]
         try:
-            segs = split_segments(row.doc_id, read_document(Path(row.path), file_label(corpus.root, row.file)))
+            segs = split_segments(row.doc_id, read_document(Path(row.path), label), max_chars)
         except InputError as exc:
             return None, [Problem(p.path, p.message, p.line, p.fix, row.doc_id) for p in exc.problems]
+        except Exception as exc:  # noqa: BLE001 - one unreadable document never ends the run in a traceback
+            detail = " ".join(str(exc).split())[:120]
+            return None, [Problem(label,
+                                  f"could not be read ({type(exc).__name__}{': ' + detail if detail else ''})",
+                                  fix="open it and save it again, or convert it to .txt", doc_id=row.doc_id)]
         if keys[i] is not None:
             store_entry(cache, keys[i], segs)
         return segs, []
@@ -131,11 +146,12 @@ def build_tables(corpus: Corpus, segments_by_doc: dict[str, list[Segment]], prob
 
     meta = corpus.ok.set_index("doc_id")  # valid rows only: their doc_ids are unique
     seg_rows = [
-        {"doc_id": s.doc_id, "segment_id": s.segment_id, "position": s.position, "section": s.section,
-         "text": s.text, "fingerprint": fingerprint_text(s.text)}
+        {"doc_id": s.doc_id, "segment_id": s.segment_id, "position": s.position, "part": s.part,
+         "section": s.section, "text": s.text, "fingerprint": fingerprint_text(s.text)}
         for segs in segments_by_doc.values() for s in segs
     ]
-    segments = pd.DataFrame(seg_rows, columns=["doc_id", "segment_id", "position", "section", "text", "fingerprint"])
+    segments = pd.DataFrame(seg_rows, columns=["doc_id", "segment_id", "position", "part", "section", "text",
+                                               "fingerprint"])
     for col in ("municipality", "kommunekode", "doc_type", "year"):
         segments[col] = segments["doc_id"].map(meta[col])
     n_tokens = tokens.groupby("segment_id", sort=False).size()
@@ -526,7 +542,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     book = load_codebook(codebook or cfg["themes"]["codebook"])
     out = Path(out)
     loaded = load_corpus(corpus)
-    segments_by_doc, read_problems = ingest_corpus(loaded, jobs, cache_dir(out) / "segments")
+    segments_by_doc, read_problems = ingest_corpus(loaded, jobs, cache_dir(out) / "segments", cfg["corpus"])
     problems = loaded.problems + read_problems
     if problems and not skip_bad:
         raise InputError(problems)

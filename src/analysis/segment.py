@@ -2,7 +2,10 @@
 
 One paragraph is one segment; a list stays with the sentence that introduces it; headings
 are not segments but become the ``section`` of the segments under them. Segment ids are
-``<doc_id>:<nnn>``, numbered in reading order.
+``<doc_id>:<nnn>``, numbered in reading order. A paragraph longer than ``max_chars`` (a text
+export or a PDF without paragraph spacing can hold a whole document in one) is cut at sentence
+ends into parts of at most that length, each a segment with its ``part`` number (1, 2, ...;
+0 for a segment that is a whole paragraph).
 
 Usage::
 
@@ -30,6 +33,41 @@ class Segment:
     position: int
     section: str
     text: str
+    part: int = 0  # 1, 2, ... for the parts of a paragraph longer than the limit; 0 for a whole one
+
+
+#: The longest segment, in characters, unless the config says otherwise (``corpus.max_segment_chars``).
+MAX_SEGMENT_CHARS = 5000
+_SENTENCE_END = re.compile(r"(?<=[.!?…:;])[\"”)]*\s+(?=\S)|\n+")
+
+
+def split_long(text: str, max_chars: int) -> list[str]:
+    """``text`` in parts of at most ``max_chars`` characters, cut after a sentence's end (or a line
+    break); a sentence longer than that is cut at a space, and a word longer than that anywhere."""
+    if len(text) <= max_chars:
+        return [text]
+    pieces, last = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        pieces.append(text[last:m.end()])
+        last = m.end()
+    pieces.append(text[last:])
+    parts, current = [], ""
+    for piece in pieces:
+        while len(piece) > max_chars:  # one sentence longer than a part
+            if current:
+                parts.append(current)
+                current = ""
+            cut = piece.rfind(" ", 0, max_chars)
+            cut = cut if cut > 0 else max_chars
+            parts.append(piece[:cut])
+            piece = piece[cut:].lstrip()
+        if current and len(current) + len(piece) > max_chars:
+            parts.append(current)
+            current = ""
+        current += piece
+    if current.strip():
+        parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _introduces_list(text: str) -> bool:
@@ -38,7 +76,7 @@ def _introduces_list(text: str) -> bool:
     return text.endswith(":") or not text.rstrip().endswith((".", "!", "?", "…", '"', "”", ")"))
 
 
-def split_segments(doc_id: str, blocks: list[Block]) -> list[Segment]:
+def split_segments(doc_id: str, blocks: list[Block], max_chars: int = MAX_SEGMENT_CHARS) -> list[Segment]:
     """Return the segments of one document.
 
     Parameters
@@ -47,6 +85,8 @@ def split_segments(doc_id: str, blocks: list[Block]) -> list[Segment]:
         The document's id, used as the prefix of segment ids.
     blocks : list of Block
         The document's blocks in reading order (see :mod:`analysis.ingest`).
+    max_chars : int
+        The longest segment: a longer paragraph is cut at sentence ends into numbered parts.
 
     Returns
     -------
@@ -79,8 +119,12 @@ def split_segments(doc_id: str, blocks: list[Block]) -> list[Segment]:
             units.append((section, [block.text]))
         kinds.append(block.kind)
     segments = []
-    for position, (section, parts) in enumerate(units, start=1):
-        segments.append(Segment(f"{doc_id}:{position:03d}", doc_id, position, section, "\n".join(parts)))
+    for section, lines in units:
+        text = "\n".join(lines)
+        parts = split_long(text, max_chars)
+        for part, piece in enumerate(parts, start=1 if len(parts) > 1 else 0):
+            position = len(segments) + 1
+            segments.append(Segment(f"{doc_id}:{position:03d}", doc_id, position, section, piece, part))
     return segments
 
 
