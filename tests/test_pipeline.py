@@ -248,6 +248,17 @@ def test_lexicon_cached_per_document_equals_one_pass_over_the_corpus(corpus, tmp
     for one_pass, first, second in zip(whole, cold, warm):
         pd.testing.assert_frame_equal(first, one_pass)
         pd.testing.assert_frame_equal(second, one_pass)
+    # A long document is scored in slices of segments: the same tables.
+    import analysis.pipeline as pipeline
+
+    pipeline.LEXICON_SLICE, slice_size = 7, pipeline.LEXICON_SLICE
+    try:
+        sliced = score_by_document(result.segments, result.tokens, book, 0.5, result.stats["doc_keys"],
+                                   tmp_path / "sliced")
+    finally:
+        pipeline.LEXICON_SLICE = slice_size
+    for one_pass, in_slices in zip(whole, sliced):
+        pd.testing.assert_frame_equal(in_slices, one_pass)
 
 
 def test_bad_config_is_named(corpus, tmp_path, cli):

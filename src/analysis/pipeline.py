@@ -335,6 +335,10 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
                          "codebook_fingerprint": codebook.fingerprint, **stats})
 
 
+#: Segments scored by the lexicon at once (bounds the memory of a long document).
+LEXICON_SLICE = 3000
+
+
 def lexicon_keys(segments: pd.DataFrame, codebook, threshold: float, doc_keys: dict[str, str]) -> dict[str, str]:
     """Per document, a key of what its lexicon results depend on: its token table's key
     (``doc_keys``), its segments and their section headings, the codebook and the threshold."""
@@ -406,7 +410,24 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
     from analysis.themes import score_themes
 
     def whole(segs, toks):
-        return score_themes(segs, toks, codebook, threshold, occurrences=True)
+        # In slices of segments: memory stays bounded however long a document is. Each segment
+        # is scored on its own, so the slices' tables are the whole's, in segment order.
+        if len(segs) <= LEXICON_SLICE:
+            return score_themes(segs, toks, codebook, threshold, occurrences=True)
+        ids = segs["segment_id"].to_numpy()
+        starts = np.r_[0, np.flatnonzero(toks["segment_id"].to_numpy()[1:] != toks["segment_id"].to_numpy()[:-1]) + 1]
+        first_of = dict(zip(toks["segment_id"].to_numpy()[starts].tolist(), starts.tolist()))
+        parts = []
+        for a in range(0, len(segs), LEXICON_SLICE):
+            b = min(a + LEXICON_SLICE, len(segs))
+            lo = next((first_of[i] for i in ids[a:b].tolist() if i in first_of), len(toks))
+            hi = next((first_of[i] for i in ids[b:].tolist() if i in first_of), len(toks))
+            parts.append(score_themes(segs.iloc[a:b], toks.iloc[lo:hi], codebook, threshold, occurrences=True))
+        joined = []
+        for i in range(len(parts[0])):
+            frames = [p[i] for p in parts if len(p[i])]
+            joined.append(pd.concat(frames, ignore_index=True) if frames else parts[0][i])
+        return tuple(joined)
 
     if cache is None or not doc_keys:
         return whole(segments, tokens)
@@ -420,9 +441,10 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
         groups = document_groups(segments, todo, jobs)
 
         def score_group(group: list[str]) -> dict[str, tuple]:
-            segs = segments[segments["doc_id"].isin(group)]
+            every = len(group) == len(order)  # then no copy of the token table (a long document's is large)
+            segs = segments if every else segments[segments["doc_id"].isin(group)]
             doc_of = pd.Series(segs["doc_id"].to_numpy(), index=segs["segment_id"].to_numpy())
-            tables = whole(segs, tokens[tokens["segment_id"].isin(doc_of.index)])
+            tables = whole(segs, tokens if every else tokens[tokens["segment_id"].isin(doc_of.index)])
             parts = [dict(tuple(t.groupby(t["segment_id"].map(doc_of), sort=False))) for t in tables]
             scored = {}
             for d in group:
@@ -559,12 +581,14 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     clusters_and_comparison(result, cfg, book, cache_dir(out), jobs)
     clock.lap("clusters and compare")
     result.stats["stage_seconds"] = clock.seconds  # in run.json (writing the tables follows)
+    result.stats["stage_peak_mb"] = clock.peak_mb
     write_run(result, cfg, out, Path(corpus))
     return result
 
 
 class _Stages:
-    """Seconds spent in each stage of a run (for run.json and the benchmark)."""
+    """Seconds spent in each stage of a run, and the process's peak memory (MB) at the end of
+    each (for run.json and the benchmark)."""
 
     def __init__(self):
         import time
@@ -572,11 +596,18 @@ class _Stages:
         self._now = time.perf_counter
         self._last = self._now()
         self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
 
     def lap(self, stage: str) -> None:
         now = self._now()
         self.seconds[stage] = round(now - self._last, 3)
         self._last = now
+        try:
+            import resource
+
+            self.peak_mb[stage] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        except ImportError:  # not on Windows
+            pass
 
 
 #: Long tables derived from others, left out of the workbook (they stay as CSV and Parquet):

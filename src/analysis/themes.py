@@ -298,10 +298,10 @@ def find_matches(tokens: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     codes, pairs = pd.factorize(lower_codes.astype(np.int64) * n_lemmas + lemma_codes)
     forms = pd.DataFrame({"lower": np.asarray(lower_values, dtype=object)[pairs // n_lemmas],
                           "lemma": np.asarray(lemma_values, dtype=object)[pairs % n_lemmas]})
-    seg_codes, _ = pd.factorize(tokens["segment_id"])
-    seg_ids = tokens["segment_id"].to_numpy(dtype=object)
+    seg_codes, seg_values = pd.factorize(tokens["segment_id"])
+    seg_values = np.asarray(seg_values, dtype=object)
     pos = tokens["i"].to_numpy()
-    text = tokens["text"].to_numpy(dtype=object)
+    text = tokens["text"]  # strings are taken for the matched rows only (memory on a long document)
     starts, ends = tokens["start"].to_numpy(), tokens["end"].to_numpy()
     mask_cache: dict[WordPattern, np.ndarray] = {}
     out: list[pd.DataFrame] = []
@@ -324,10 +324,11 @@ def find_matches(tokens: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         if rows.size == 0:
             continue
         last = rows + len(pattern.words) - 1
-        surface = text[rows] if len(pattern.words) == 1 else np.array(
-            [" ".join(text[r:r + len(pattern.words)]) for r in rows], dtype=object)
+        surface = text.iloc[rows].to_numpy(dtype=object)
+        for k in range(1, len(pattern.words)):
+            surface = surface + " " + text.iloc[rows + k].to_numpy(dtype=object)
         out.append(pd.DataFrame({
-            "segment_id": seg_ids[rows], "theme": pattern.theme, "term": pattern.term, "surface": surface,
+            "segment_id": seg_values[seg_codes[rows]], "theme": pattern.theme, "term": pattern.term, "surface": surface,
             "start": starts[rows], "end": ends[last], "first": rows, "n_words": len(pattern.words),
             "weight": pattern.weight, "order": pattern.order,
         }))
