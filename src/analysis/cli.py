@@ -119,6 +119,56 @@ def _summarise(result, out: Path) -> None:
 
 
 @app.command()
+def check(
+    corpus: Path = CorpusOpt,
+    config: Optional[Path] = ConfigOpt,
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes for reading [default: every core]."),
+) -> None:
+    """Check a corpus as `run` would (metadata, files, links, file types, sizes, decoding, empty text,
+    PDFs) without tokenizing or writing anything; exit 0 when it is good, 2 with every problem."""
+    from analysis.manage import check_corpus
+
+    try:
+        problems, n = check_corpus(corpus, config, jobs)
+    except InputError as exc:
+        problems, n = exc.problems, 0
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {corpus}; `run` would stop on "
+                   "them (or skip those documents with --skip-bad)", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    typer.echo(f"{corpus}: {n} document{'s' if n != 1 else ''} checked, no problems")
+
+
+@app.command()
+def add(
+    files: list[Path] = typer.Argument(..., help="Documents to add (.txt, .md, .pdf, .docx, .html)."),
+    municipality: str = typer.Option(..., "--municipality", "-m", help="The municipality (one of the 98)."),
+    doc_type: str = typer.Option(..., "--doc-type", help="politik, handleplan, strategi, ..."),
+    year: str = typer.Option(..., "--year", help="Year adopted or published (YYYY)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title [default: the first heading, else the "
+                                                                "file name]."),
+    corpus: Path = CorpusOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Copy documents into the corpus under safe names and append their rows to metadata.csv
+    (checked as `run` checks them; nothing is written when a check fails)."""
+    from analysis.corpus import resolve_municipality
+    from analysis.manage import add_documents, describe
+
+    try:
+        added = add_documents(files, corpus, municipality, doc_type, year, title, config)
+    except InputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo("nothing was added", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for a in added:
+        typer.echo(describe(a, corpus, resolve_municipality(municipality), doc_type.strip().lower(), year))
+
+
+@app.command()
 def validate(
     corpus: Path = CorpusOpt,
     out: Path = OutOpt,
