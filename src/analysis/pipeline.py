@@ -382,8 +382,11 @@ def predict_by_document(model, model_key: str, features: pd.DataFrame, keys: dic
         from analysis.parallel import map_documents
 
         def predict(group: list[str]) -> dict[str, tuple]:
-            rows = np.isin(doc_ids, group)
-            proba, assigned = model.predict_both(features.loc[rows, columns])
+            rows = np.flatnonzero(np.isin(doc_ids, group))
+            # In slices of segments (each is predicted on its own): bounded memory for a long document.
+            both = [model.predict_both(features.iloc[rows[a:a + LEXICON_SLICE]][columns])
+                    for a in range(0, len(rows), LEXICON_SLICE)]
+            proba, assigned = np.concatenate([p for p, _ in both]), np.concatenate([a for _, a in both])
             part = doc_ids[rows]
             done = {}
             for d in group:
@@ -415,8 +418,9 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
         if len(segs) <= LEXICON_SLICE:
             return score_themes(segs, toks, codebook, threshold, occurrences=True)
         ids = segs["segment_id"].to_numpy()
-        starts = np.r_[0, np.flatnonzero(toks["segment_id"].to_numpy()[1:] != toks["segment_id"].to_numpy()[:-1]) + 1]
-        first_of = dict(zip(toks["segment_id"].to_numpy()[starts].tolist(), starts.tolist()))
+        codes, values = pd.factorize(toks["segment_id"])  # integer codes: no Python string per token
+        starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1] if len(codes) else np.zeros(0, dtype=int)
+        first_of = dict(zip(np.asarray(values, dtype=object)[codes[starts]].tolist(), starts.tolist()))
         parts = []
         for a in range(0, len(segs), LEXICON_SLICE):
             b = min(a + LEXICON_SLICE, len(segs))
