@@ -86,7 +86,8 @@ def test_index_shows_run_metadata_and_links(report):
         ("01-corpus.html", ["Corpus overview", "Documents", "Words per municipality and document type"], 1),
         ("02-themes.html", ["Themes", "The codebook", "How well the themes are measured", "Choosing the method",
                             "Are the scores probabilities?", "Bottom-up clusters"], 4),
-        ("03-compare.html", ["Comparing municipalities", "How far to trust the themes", "Theme profiles", "Differences the intervals support",
+        ("03-compare.html", ["Comparing municipalities", "How far to trust the themes", "The documents compared",
+                             "Theme profiles", "Differences the intervals support",
                              "Similarity and clustering of municipalities", "Distinctive words",
                              "Themes that go together", "Passages in context"], 5),
         ("profile-aalborg.html", ["Municipality profile", "Aalborg", "How far to trust the themes",
@@ -104,6 +105,21 @@ def test_pages_have_their_headings_figures_and_no_code(report, page, headings, m
     plain = visible_text(text)
     assert "views.prepare(" not in plain and "plots.setup_style" not in plain  # code hidden
     assert "hl-ipython3" not in text  # no highlighted code block
+
+
+def test_the_comparison_names_the_documents_behind_the_shares(report):
+    import html
+
+    out, _, _ = report
+    page = (out / "reports" / "latest" / "03-compare.html").read_text(encoding="utf-8")
+    documents = pd.read_csv(out / "tables" / "documents.csv")
+    documents = documents[documents["status"] == "ok"]
+    assert len(documents) == 5
+    start = page.index("The documents compared")
+    section = page[start:page.index("Theme profiles", start)]
+    for row in documents.itertuples():  # municipality, title, type, year and paragraphs of every document
+        cells = [row.municipality, html.escape(row.title), row.doc_type, str(row.year), str(row.n_segments)]
+        assert re.search(r"\s*".join(rf"<td[^>]*>{re.escape(c)}</td>" for c in cells), section), row
 
 
 def test_hostile_corpus_text_is_shown_escaped(report):

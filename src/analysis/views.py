@@ -238,6 +238,21 @@ def corpus_summary(results: Results) -> pd.DataFrame:
     ], columns=["measure", "value"])
 
 
+def documents_compared(results: Results, doc_types: list[str] | None = None,
+                       municipality: str | None = None) -> pd.DataFrame:
+    """The documents behind the shares, per municipality: title, type, year and paragraphs
+    (segments), so that a reader knows what a share is a share of. Only analysed documents of the
+    compared types (``doc_types``; all when empty); one municipality's with ``municipality``."""
+    docs = results.documents[results.documents["status"] == "ok"]
+    if doc_types:
+        docs = docs[docs["doc_type"].isin(doc_types)]
+    if municipality is not None:
+        docs = docs[docs["municipality"] == municipality]
+    table = docs.sort_values(["municipality", "doc_type", "year", "title"], kind="stable")
+    return table[["municipality", "title", "doc_type", "year", "n_segments"]].rename(
+        columns={"doc_type": "type", "n_segments": "paragraphs"}).reset_index(drop=True)
+
+
 def run_summary(results: Results) -> pd.DataFrame:
     """What produced these tables: corpus fingerprint, codebook, theme method, pipeline."""
     m = results.meta
