@@ -67,10 +67,10 @@ def test_a_run_with_nothing_changed_reads_nothing(ran, cli, monkeypatch):
 
 def reads(monkeypatch) -> list[str]:
     """Count the documents read (parsed from their files) from now on."""
-    from analysis import pipeline
+    from analysis import ingest
 
-    calls, real = [], pipeline.read_document
-    monkeypatch.setattr(pipeline, "read_document", lambda path, label=None: calls.append(path.name) or real(path, label))
+    calls, real = [], ingest.read_document
+    monkeypatch.setattr(ingest, "read_document", lambda path, label=None: calls.append(path.name) or real(path, label))
     return calls
 
 
@@ -418,17 +418,17 @@ def test_new_tables_never_sit_beside_a_stale_workbook(ran, cli):
 
 
 def test_skip_bad_skips_any_failure_of_one_document_with_its_reason(corpus, tmp_path, cli, monkeypatch):
-    from analysis import pipeline
+    from analysis import ingest
 
     add_document(corpus, "vejle-2020-tekst", "tekst.docx", "Bare tekst om boliger.\n".encode())
-    real = pipeline.read_document
+    real = ingest.read_document
 
     def failing(path, label=None):
         if path.name == "kbh-2018-notat.txt":
             raise MemoryError("a reader ran out of memory")
         return real(path, label)
 
-    monkeypatch.setattr(pipeline, "read_document", failing)
+    monkeypatch.setattr(ingest, "read_document", failing)
     out = tmp_path / "out"
     code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet")
     assert code == 2 and "Traceback" not in stderr

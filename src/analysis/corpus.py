@@ -185,6 +185,32 @@ def read_metadata(path: Path, label: str | None = None) -> tuple[list[dict[str, 
     return rows, problems
 
 
+def check_values(municipality: str, doc_type: str, year: str | int) -> tuple[dict, list[tuple[str, str, str]]]:
+    """Check a document's municipality, doc_type and year (for metadata.csv and for `add`).
+
+    Returns the values as they are stored (the official municipality name or None, the
+    lower-case type, the year as int or None) and the problems as (field, message, fix).
+    """
+    problems = []
+    official = resolve_municipality(municipality)
+    if official is None:
+        hint = suggest_municipality(municipality) if municipality else None
+        problems.append(("municipality", f"unknown municipality '{municipality}'",
+                         f"did you mean '{hint}'?" if hint else "use one of Denmark's 98 municipality names"))
+    kind = str(doc_type).strip().lower()
+    if kind not in DOC_TYPES:
+        problems.append(("doc_type", f"unknown doc_type '{doc_type}'", "use one of " + ", ".join(DOC_TYPES)))
+    year_text, this_year, year_value = str(year).strip(), _dt.date.today().year, None
+    if not year_text:
+        problems.append(("year", "missing year", "give the year the document was adopted or published, e.g. 2021"))
+    elif not re.fullmatch(r"\d{4}", year_text) or not FIRST_YEAR <= int(year_text) <= this_year + 1:
+        problems.append(("year", f"impossible year '{year_text}'",
+                         f"use a four-digit year between {FIRST_YEAR} and {this_year + 1}"))
+    else:
+        year_value = int(year_text)
+    return {"municipality": official, "doc_type": kind, "year": year_value}, problems
+
+
 def _check_row(row: dict[str, str], root: Path, label: str, seen: dict[str, int]) -> tuple[dict, list[Problem]]:
     line = int(row["_line"])
     doc_id = row.get("doc_id", "")
@@ -204,32 +230,13 @@ def _check_row(row: dict[str, str], root: Path, label: str, seen: dict[str, int]
 
     out = {c: row.get(c, "") for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
     out["line"] = line
-    official = resolve_municipality(row.get("municipality", ""))
-    if official is None:
-        given = row.get("municipality", "")
-        hint = suggest_municipality(given) if given else None
-        fix = f"did you mean '{hint}'?" if hint else "use one of Denmark's 98 municipality names"
-        add(f"unknown municipality '{given}'", fix)
-        out["kommunekode"], out["region"] = "", ""
-    else:
-        out["municipality"] = official
-        out["kommunekode"], out["region"] = municipality_info(official)
-
-    doc_type = row.get("doc_type", "").strip().lower()
-    if doc_type not in DOC_TYPES:
-        add(f"unknown doc_type '{row.get('doc_type', '')}'", "use one of " + ", ".join(DOC_TYPES))
-    out["doc_type"] = doc_type
-
-    year_text = row.get("year", "").strip()
-    this_year = _dt.date.today().year
-    if not year_text:
-        add("missing year", "give the year the document was adopted or published, e.g. 2021")
-        out["year"] = None
-    elif not re.fullmatch(r"\d{4}", year_text) or not FIRST_YEAR <= int(year_text) <= this_year + 1:
-        add(f"impossible year '{year_text}'", f"use a four-digit year between {FIRST_YEAR} and {this_year + 1}")
-        out["year"] = None
-    else:
-        out["year"] = int(year_text)
+    values, found = check_values(row.get("municipality", ""), row.get("doc_type", ""), row.get("year", ""))
+    for field, message, fix in found:
+        add(message, fix)
+    official = values["municipality"]
+    out["municipality"] = official or out["municipality"]
+    out["kommunekode"], out["region"] = municipality_info(official) if official else ("", "")
+    out["doc_type"], out["year"] = values["doc_type"], values["year"]
 
     if not row.get("title", "").strip():
         add("empty title", "give the document's title")

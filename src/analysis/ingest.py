@@ -645,3 +645,27 @@ def read_document(path: Path, label: str | None = None) -> list[Block]:
         raise InputError(Problem(label, "document is empty or whitespace-only (no paragraphs found)",
                                  fix="replace it with the full document"))
     return blocks
+
+
+def read_checked(path: Path, label: str, max_bytes: float | None = None) -> list[Block]:
+    """:func:`read_document` with the corpus's limits: a file larger than ``max_bytes`` is refused,
+    and any failure of a reader becomes one problem naming the file (never a traceback).
+
+    Raises
+    ------
+    InputError
+        One problem naming the file and the fix.
+    """
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise InputError(Problem(label, f"document is {size / 1e6:.3g} MB, more than the {max_bytes / 1e6:g} MB a "
+                                 "document may have", fix="split it into parts, or raise corpus.max_document_mb in "
+                                 "config.yaml"))
+    try:
+        return read_document(path, label)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one unreadable document is one line, never a traceback
+        detail = " ".join(str(exc).split())[:120]
+        raise InputError(Problem(label, f"could not be read ({type(exc).__name__}{': ' + detail if detail else ''})",
+                                 fix="open it and save it again, or convert it to .txt")) from None

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.config import load_config
-from analysis.corpus import (DOC_ID_RE, FIRST_YEAR, SUPPORTED_SUFFIXES, file_label, inside, load_corpus,
-                             read_metadata, resolve_municipality, suggest_municipality)
-from analysis.danish import DOC_TYPES
+from analysis.corpus import (DOC_ID_RE, SUPPORTED_SUFFIXES, check_values, file_label, inside, load_corpus,
+                             read_metadata)
 from analysis.errors import InputError, Problem
 
 
@@ -85,7 +84,7 @@ def add_documents(files: list[str | Path], corpus: str | Path, municipality: str
     InputError
         Listing every problem, one line each.
     """
-    from analysis.ingest import read_document
+    from analysis.ingest import read_checked
 
     root = Path(corpus)
     meta_path = root / "metadata.csv"
@@ -96,20 +95,9 @@ def add_documents(files: list[str | Path], corpus: str | Path, municipality: str
         raise InputError(Problem(str(root), "corpus folder not found", fix="pass an existing folder to --corpus"))
     rows, found = read_metadata(meta_path, meta_label) if meta_path.exists() else ([], [])
     problems += [p for p in found if p.message != "metadata file lists no documents"]
-    official = resolve_municipality(municipality)
-    if official is None:
-        hint = suggest_municipality(municipality)
-        problems.append(Problem("--municipality", f"unknown municipality '{municipality}'",
-                                fix=f"did you mean '{hint}'?" if hint else "use one of Denmark's 98 municipality names"))
-    kind = str(doc_type).strip().lower()
-    if kind not in DOC_TYPES:
-        problems.append(Problem("--doc-type", f"unknown doc_type '{doc_type}'", fix="use one of " + ", ".join(DOC_TYPES)))
-    import datetime as _dt
-
-    this_year = _dt.date.today().year
-    if not re.fullmatch(r"\d{4}", str(year)) or not FIRST_YEAR <= int(year) <= this_year + 1:
-        problems.append(Problem("--year", f"impossible year '{year}'",
-                                fix=f"use a four-digit year between {FIRST_YEAR} and {this_year + 1}"))
+    values, found = check_values(municipality, doc_type, year)
+    problems += [Problem(f"--{field.replace('_', '-')}", message, fix=fix) for field, message, fix in found]
+    official, kind = values["municipality"], values["doc_type"]
     if not files:
         problems.append(Problem("add", "no files given", fix="name one or more documents to add"))
     taken_ids = {r.get("doc_id", "") for r in rows}
@@ -125,20 +113,10 @@ def add_documents(files: list[str | Path], corpus: str | Path, municipality: str
             problems.append(Problem(label, f"unsupported file type '{path.suffix}'",
                                     fix="convert it to " + ", ".join(SUPPORTED_SUFFIXES) + " (a .doc to .docx)"))
             continue
-        size = path.stat().st_size
-        if size > float(limits["max_document_mb"]) * 1e6:
-            problems.append(Problem(label, f"document is {size / 1e6:.3g} MB, more than the "
-                                    f"{float(limits['max_document_mb']):g} MB a document may have",
-                                    fix="split it into parts, or raise corpus.max_document_mb in config.yaml"))
-            continue
         try:
-            blocks = read_document(path, label)
+            blocks = read_checked(path, label, float(limits["max_document_mb"]) * 1e6)
         except InputError as exc:
             problems.extend(exc.problems)
-            continue
-        except Exception as exc:  # noqa: BLE001 - any reader failure is one line, never a traceback
-            problems.append(Problem(label, f"could not be read ({type(exc).__name__})",
-                                    fix="open it and save it again, or convert it to .txt"))
             continue
         listed_as = None
         if inside(path, root / "documents"):  # already in the folder: listed in place, not copied

@@ -15,6 +15,7 @@ import json
 import math
 import shutil
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from analysis.config import fingerprint, load_config
 from analysis.corpus import Corpus, file_label, load_corpus
 from analysis.devset import devset_path
 from analysis.errors import InputError, OutputLocked, Problem
-from analysis.ingest import read_document
+from analysis.ingest import read_checked
 from analysis.paths import cache_dir, shared_cache_dir
 from analysis.segment import Segment, fingerprint_text, split_segments
 from analysis.tables import TableWriter
@@ -50,11 +51,23 @@ class RunResult:
     parquet_only: dict = field(default_factory=dict)  # large working tables: Parquet only
 
 
+def file_digest(path: str | Path) -> bytes:
+    """SHA-256 of a file's bytes, read once per size and modification time in this process (the
+    corpus fingerprint and the per-document caches both need it)."""
+    st = Path(path).stat()
+    return _digest(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=None)
+def _digest(path: str, size: int, mtime_ns: int) -> bytes:
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
+
 def corpus_fingerprint(corpus: Corpus) -> str:
     """Return a hash of metadata.csv and the bytes of every listed document."""
     h = hashlib.sha256((corpus.root / "metadata.csv").read_bytes())
     for path in sorted(p for p in corpus.documents["path"] if p and Path(p).is_file()):
-        h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        h.update(file_digest(path))
     return h.hexdigest()[:16]
 
 
@@ -97,27 +110,17 @@ def ingest_corpus(corpus: Corpus, jobs: int | None = 1, cache: Path | None = Non
             path = Path(row.path)
             if path.is_file():
                 h = hashlib.sha256(f"{program_version()}|{row.doc_id}|{path.suffix.lower()}|{max_chars}|{max_bytes}|".encode())
-                h.update(path.read_bytes())
+                h.update(file_digest(path))
                 keys[i] = h.hexdigest()[:24]
                 found[i] = load_entry(cache, keys[i])
 
     def read_one(i: int):
         row = rows[i]  # workers get positions: itertuples' rows do not pickle
-        label = file_label(corpus.root, row.file)
-        size = Path(row.path).stat().st_size
-        if size > max_bytes:
-            return None, [Problem(label, f"document is {size / 1e6:.3g} MB, more than the {max_bytes / 1e6:g} MB a "
-                                  "document may have", fix="split it into parts, or raise corpus.max_document_mb "
-                                  "in config.yaml", doc_id=row.doc_id)]
         try:
-            segs = split_segments(row.doc_id, read_document(Path(row.path), label), max_chars)
+            blocks = read_checked(Path(row.path), file_label(corpus.root, row.file), max_bytes)
         except InputError as exc:
             return None, [Problem(p.path, p.message, p.line, p.fix, row.doc_id) for p in exc.problems]
-        except Exception as exc:  # noqa: BLE001 - one unreadable document never ends the run in a traceback
-            detail = " ".join(str(exc).split())[:120]
-            return None, [Problem(label,
-                                  f"could not be read ({type(exc).__name__}{': ' + detail if detail else ''})",
-                                  fix="open it and save it again, or convert it to .txt", doc_id=row.doc_id)]
+        segs = split_segments(row.doc_id, blocks, max_chars)
         if keys[i] is not None:
             store_entry(cache, keys[i], segs)
         return segs, []
@@ -291,9 +294,11 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     keys, core = codebook.keys, codebook.core_keys
     segments = result.segments
     threshold = cfg["themes"]["lexicon_threshold"]
+    doc_keys = result.stats.get("doc_keys")
+    keys_by_doc = lexicon_keys(segments, codebook, threshold, doc_keys) if doc_keys else None
     scores, matches, excluded, occurrences = score_by_document(
-        segments, result.tokens, codebook, threshold, result.stats.get("doc_keys"),
-        cache / "lexicon" if cache else None, jobs)
+        segments, result.tokens, codebook, threshold, doc_keys, cache / "lexicon" if cache else None, jobs,
+        keys_by_doc)
     features = theme_features(segments, scores)
 
     method, validation_table, stats = "lexicon", None, {}
@@ -311,10 +316,8 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         result.extra["validation_checks"] = evaluation.checks
         result.extra["calibration"] = evaluation.calibration
         method = evaluation.chosen
-        doc_keys = result.stats.get("doc_keys")
-        proba, assigned = predict_by_document(
-            evaluation.model, key, features, lexicon_keys(segments, codebook, threshold, doc_keys) if doc_keys else None,
-            cache / "predictions" if cache else None, jobs)
+        proba, assigned = predict_by_document(evaluation.model, key, features, keys_by_doc,
+                                              cache / "predictions" if cache else None, jobs)
     for j, k in enumerate(keys):
         segments[f"score_{k}"] = np.round(proba[:, j], 4)
         segments[f"theme_{k}"] = assigned[:, j].astype(int)
@@ -349,15 +352,14 @@ def lexicon_keys(segments: pd.DataFrame, codebook, threshold: float, doc_keys: d
             for d in dict.fromkeys(segments["doc_id"])}
 
 
-def document_groups(segments: pd.DataFrame, todo: list[str], jobs: int | None) -> list[list[str]]:
-    """The documents ``todo`` in groups of whole documents in corpus order, of about equal text,
-    one per process when there is enough text to spread (see :mod:`analysis.parallel`)."""
+def document_groups(doc_ids: np.ndarray, lengths: np.ndarray, todo: list[str], jobs: int | None) -> list[list[str]]:
+    """The documents ``todo`` in groups of whole documents in corpus order, of about equal text
+    (``lengths``: characters per row, rows belonging to ``doc_ids``), one per process when there
+    is enough text to spread (see :mod:`analysis.parallel`)."""
     from analysis.parallel import resolve_jobs
 
-    todo_rows = segments["doc_id"].isin(todo).to_numpy()
-    size = int(segments.loc[todo_rows, "text"].str.len().sum())
-    n_groups = min(resolve_jobs(jobs), len(todo)) if size >= PARALLEL_MIN_BYTES else 1
-    weight = segments.loc[todo_rows].groupby("doc_id", sort=False)["text"].size().reindex(todo).to_numpy()
+    weight = pd.Series(lengths).groupby(doc_ids, sort=False).sum().reindex(todo).to_numpy()
+    n_groups = min(resolve_jobs(jobs), len(todo)) if weight.sum() >= PARALLEL_MIN_BYTES else 1
     cut = np.searchsorted(np.cumsum(weight), np.arange(1, n_groups) * weight.sum() / n_groups)
     return [g.tolist() for g in np.split(np.array(todo, dtype=object), cut) if len(g)]
 
@@ -394,21 +396,23 @@ def predict_by_document(model, model_key: str, features: pd.DataFrame, keys: dic
                 store_entry(cache, entry[d], done[d])
             return done
 
-        for done in map_documents(predict, document_groups(features.assign(text=features["lemmas"]), todo, jobs),
-                                  jobs):
+        lengths = features["lemmas"].str.len().to_numpy()
+        for done in map_documents(predict, document_groups(doc_ids, lengths, todo, jobs), jobs):
             found.update(done)
     return (np.concatenate([found[d][0] for d in order]), np.concatenate([found[d][1] for d in order]))
 
 
 def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, threshold: float,
-                      doc_keys: dict[str, str] | None, cache: Path | None, jobs: int | None = 1) -> tuple[pd.DataFrame, ...]:
+                      doc_keys: dict[str, str] | None, cache: Path | None, jobs: int | None = 1,
+                      keys: dict[str, str] | None = None) -> tuple[pd.DataFrame, ...]:
     """The lexicon's scores, matches, exclusions and occurrences, cached per document.
 
     The lexicon measures each segment on its own, so a document's results depend only on its
     segments, the codebook and the threshold: a re-run scores only the documents that changed
     (in one batch) and reads the others from ``cache``. The tables are in segment order, the
     same as one call of :func:`analysis.themes.score_themes` on the whole corpus. Many documents
-    to score are split into groups of whole documents, one per process (``jobs``).
+    to score are split into groups of whole documents, one per process (``jobs``). ``keys``: the
+    documents' :func:`lexicon_keys`, when the caller has them already.
     """
     from analysis.themes import score_themes
 
@@ -436,13 +440,13 @@ def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, th
     if cache is None or not doc_keys:
         return whole(segments, tokens)
     order = list(dict.fromkeys(segments["doc_id"]))
-    keys = lexicon_keys(segments, codebook, threshold, doc_keys)
+    keys = keys or lexicon_keys(segments, codebook, threshold, doc_keys)
     found = {d: load_entry(cache, keys[d]) for d in order}
     todo = [d for d in order if found[d] is MISSING]
     if todo:
         from analysis.parallel import map_documents
 
-        groups = document_groups(segments, todo, jobs)
+        groups = document_groups(segments["doc_id"].to_numpy(), segments["text"].str.len().to_numpy(), todo, jobs)
 
         def score_group(group: list[str]) -> dict[str, tuple]:
             every = len(group) == len(order)  # then no copy of the token table (a long document's is large)
