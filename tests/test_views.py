@@ -3,13 +3,14 @@
 import pandas as pd
 import pytest
 
+from analysis import i18n
 from analysis.views import highlight, table_html
 
 
 def test_table_html_escapes_every_cell_and_aligns_numbers():
     html = table_html(pd.DataFrame({"tekst": ["<img src=x onerror=alert(1)>"], "n": [3], "andel": [0.5]}))
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
-    assert "<td class='num'>3</td>" in html and "<td class='num'>0.50</td>" in html
+    assert "<td class='num'>3</td>" in html and "<td class='num'>0,50</td>" in html  # Danish by default
 
 
 def test_empty_table_says_so():
@@ -22,17 +23,25 @@ def test_highlight_marks_spans_and_escapes_the_rest():
     assert out == "<mark>Boliger</mark> &lt;b&gt;til&lt;/b&gt; alle &amp; flere <mark>akutboliger</mark>"
 
 
-def test_supported_differences_keep_supported_pairs_and_name_themes_in_danish():
+def test_supported_differences_keep_supported_pairs_largest_first_in_words_of_the_language():
     from analysis.views import supported_differences
 
     d = pd.DataFrame({"theme": ["bolig", "sundhed", "bolig"], "unit_a": ["Aarhus · politik"] * 3,
                       "unit_b": ["Odense · politik", "Odense · politik", "Vejle · notat"],
-                      "difference": [0.4, 0.1, 0.3], "supported": [1, 0, 1], "same_doc_type": [1, 1, 0]})
+                      "share_a": [0.5, 0.2, 0.5], "share_b": [0.1, 0.1, 0.8],
+                      "difference": [0.4, 0.1, -0.3], "ci_low": [0.012, -0.05, -0.52], "ci_high": [0.61, 0.2, -0.1],
+                      "supported": [1, 0, 1], "same_doc_type": [1, 1, 0]})
     labels = {"bolig": "Bolig og hjemløshed", "sundhed": "Sundhed"}
     like = supported_differences(d, labels)
-    assert like[["theme", "unit_b"]].values.tolist() == [["Bolig og hjemløshed", "Odense · politik"]]
+    assert like.values.tolist() == [["Bolig og hjemløshed", "Aarhus · politik", "Odense · politik", "50\u00a0%",
+                                     "10\u00a0%", "40", "1 til 61"]]
+    assert list(like.columns)[-1] == "95\u00a0%-interval"
     every = supported_differences(d, labels, same_type_only=False)
     assert every["unit_b"].tolist() == ["Odense · politik", "Vejle · notat"]
+    assert every["same_doc_type"].tolist() == ["ja", "nej"]
+    with i18n.using("en"):
+        every = supported_differences(d, labels, same_type_only=False)
+    assert every.iloc[1].tolist()[3:] == ["50%", "80%", "-30", "-52 to -10", "no"]
 
 
 def _results_with_validation(test_f1: dict[str, float]):
@@ -53,24 +62,36 @@ def _results_with_validation(test_f1: dict[str, float]):
 
 
 def test_measurement_quality_flags_themes_below_the_limit_on_the_locked_test():
-    from analysis.views import INDICATIVE, measurement_note_html, measurement_quality
+    from analysis.views import INDICATIVE, VALIDATED, flag_labels, measurement_note_html, measurement_quality
 
     f1 = {"bolig": 0.91, "sundhed": 0.79, "beskaeftigelse": 0.86, "recovery": 0.80, "faellesskab": 0.7,
           "inddragelse": 0.81, "forebyggelse": 0.6, "koordinering": 0.85, "macro_core": 0.84, "macro_all": 0.79}
     results = _results_with_validation(f1)
     q = measurement_quality(results).set_index("key")
-    assert q.loc["sundhed", "status"] == INDICATIVE and q.loc["recovery", "status"] == "validated"
+    assert q.loc["sundhed", "status"] == INDICATIVE and q.loc["recovery", "status"] == VALIDATED
     assert q.loc["bolig", ["f1", "f1_low", "f1_high"]].tolist() == pytest.approx([0.91, 0.81, 0.96])
     assert q.loc["bolig", "method"] == "combined"  # the cv rows of other methods are not the measurement
-    note = measurement_note_html(results)
-    assert "locked test set of 210 segments from 15 municipalities" in note
-    assert "Sundhed, psykiatri og misbrug, Fællesskab og civilsamfund, Tidlig indsats og forebyggelse" in note
-    assert "0.81–0.96" in note
+    note = measurement_note_html(results)  # Danish by default
+    assert "et låst testsæt med 210 afsnit fra 15 kommuner" in note
+    assert "markeret <em>vejledende</em>: Sundhed, psykiatri og misbrug, Fællesskab og civilsamfund, Tidlig" in note
+    assert "<td>0,81–0,96</td>" in note and "<td>vejledende</td>" in note and "<td>valideret</td>" in note
+    labels = flag_labels(results)
+    assert labels["bolig"] == "Bolig og hjemløshed (F1 0,91)"
+    assert labels["sundhed"] == "Sundhed, psykiatri og misbrug (F1 0,79, vejledende)"
+    with i18n.using("en"):
+        results.labels = results.codebook.labels("en")
+        note = measurement_note_html(results)
+        assert "locked test set of 210 paragraphs from 15 municipalities" in note
+        assert "<td>0.81–0.96</td>" in note and "<td>indicative only</td>" in note
+        assert flag_labels(results)["sundhed"].endswith("(F1 0.79, indicative only)")
 
 
 def test_without_a_locked_test_every_theme_is_indicative():
     from analysis.views import INDICATIVE, measurement_note_html, measurement_quality
 
+    from analysis.views import flag_labels
+
     results = _results_with_validation({})
     assert (measurement_quality(results)["status"] == INDICATIVE).all()
-    assert "not been checked against a locked test set" in measurement_note_html(results)
+    assert "ikke kontrolleret mod et låst testsæt, så alle temaer er vejledende" in measurement_note_html(results)
+    assert flag_labels(results)["bolig"] == "Bolig og hjemløshed (ikke testet, vejledende)"

@@ -229,6 +229,9 @@ def report(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Report on the good documents; skip the bad ones."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Notebooks executed at once, each in its own kernel (default: the cores)."),
+    language: Optional[str] = typer.Option(None, "--language", "-l",
+                                           help="da or en: the reports' language (default: reports.language "
+                                                "in the config, da)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Less output."),
 ) -> None:
     """Execute the notebooks with papermill into self-contained HTML reports under OUT/reports/."""
@@ -236,7 +239,7 @@ def report(
 
     try:
         run = build_reports(corpus, out, config, codebook, municipality or None, with_code, notebooks, wait,
-                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad, n_jobs=jobs)
+                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad, n_jobs=jobs, language=language)
     except InputError as exc:
         _fail_input(exc)
         return

@@ -453,8 +453,10 @@ def kwic(segments: pd.DataFrame, tokens: pd.DataFrame | None = None, term: str |
 
 def kwic_html(lines: pd.DataFrame) -> str:
     """Render a concordance as an HTML table, every piece of corpus text escaped, the match in <mark>."""
+    from analysis.i18n import t
+
     if lines.empty:
-        return "<p><em>No passages found.</em></p>"
+        return f"<p><em>{html.escape(t('empty.kwic'))}</em></p>"
     body = []
     for r in lines.itertuples(index=False):
         body.append(
@@ -462,5 +464,6 @@ def kwic_html(lines: pd.DataFrame) -> str:
             "<td class='kwic-match'><mark>{match}</mark></td><td class='kwic-right'>{right}</td></tr>".format(
                 sid=html.escape(str(r.segment_id)), left=html.escape(r.left), match=html.escape(r.match),
                 right=html.escape(r.right)))
-    return ("<table class='kwic'><thead><tr><th>segment</th><th></th><th>match</th><th></th></tr></thead>"
+    return (f"<table class='kwic'><thead><tr><th>{html.escape(t('kwic.segment'))}</th><th></th>"
+            f"<th>{html.escape(t('kwic.match'))}</th><th></th></tr></thead>"
             "<tbody>" + "".join(body) + "</tbody></table>")

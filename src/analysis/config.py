@@ -75,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "reports": {
         "timeout_per_cell": 600,
         "max_html_mb": 5.0,
+        "language": "da",  # da | en: the language of every report (report --language overrides it)
     },
 }
 
@@ -150,6 +151,11 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     if cfg["themes"]["method"] not in THEME_METHODS:
         problems.append(Problem(str(path), f"setting 'themes.method' is {cfg['themes']['method']!r}",
                                 fix="use " + ", ".join(THEME_METHODS[:-1]) + " or " + THEME_METHODS[-1]))
+    from analysis.i18n import LANGUAGES
+
+    if cfg["reports"]["language"] not in LANGUAGES:
+        problems.append(Problem(str(path), f"setting 'reports.language' is {cfg['reports']['language']!r}",
+                                fix="use " + " or ".join(LANGUAGES) + " (Danish or English reports)"))
     from analysis.danish import DOC_TYPES  # here, not at the top: reading settings stays light
 
     unknown = [t for t in cfg["compare"]["doc_types"] if t not in DOC_TYPES]

@@ -649,6 +649,12 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         lock.release()
 
 
+def tables_fingerprint(cfg: dict) -> str:
+    """The fingerprint of the settings the tables depend on: every section but ``reports``
+    (a report's language or size limit never makes the tables stale)."""
+    return fingerprint({k: v for k, v in cfg.items() if k != "reports"})
+
+
 def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     meta = {
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -659,7 +665,7 @@ def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         "n_segments": len(result.segments),
         "n_tokens": int(result.segments["n_tokens"].sum()),
         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
-        "config_fingerprint": fingerprint(cfg),
+        "config_fingerprint": tables_fingerprint(cfg),
         **nlp.pipeline_description(cfg),
         **{k: v for k, v in result.stats.items() if k not in ("corpus_fingerprint", "doc_keys")},
     }
@@ -817,7 +823,7 @@ def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         loaded = load_corpus(corpus)
         wanted = {"corpus_fingerprint": corpus_fingerprint(loaded), "codebook_fingerprint": book.fingerprint,
-                  "config_fingerprint": fingerprint(cfg),
+                  "config_fingerprint": tables_fingerprint(cfg),
                   "annotations_fingerprint": annotations_fingerprint(corpus, devset_path(cfg)),
                   "program_version": program_version()}
         if all(meta.get(k) == v for k, v in wanted.items()) and (skip_bad or not meta.get("n_skipped")):

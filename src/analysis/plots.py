@@ -1,4 +1,5 @@
-"""Figures for the notebooks and reports: readable in a browser, Danish theme labels,
+"""Figures for the notebooks and reports: readable in a browser, titles, axes and legends in the
+reports' language (:mod:`analysis.i18n`, numbers with a decimal comma in Danish),
 colour-blind-safe colours (Okabe-Ito for categories, cividis for scales), no overlapping labels.
 
 Every function returns a matplotlib Figure and draws from a table that the run writes to
@@ -20,6 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import dendrogram
 
+from analysis import i18n
+from analysis.i18n import t
+
 #: Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 SEQUENTIAL = "cividis"
@@ -37,6 +41,16 @@ def setup_style() -> None:
         "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
         "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "figure.constrained_layout.use": True,
     })
+
+
+def percent_axis(axis, decimals: int = 0) -> None:
+    """Tick labels of a 0-1 share as percentages in the reports' language ('24 %' / '24%')."""
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: i18n.pct(x, decimals)))
+
+
+def number_axis(axis, decimals: int = 1) -> None:
+    """Tick labels with the language's decimal mark ('0,8' / '0.8')."""
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: i18n.num(x, decimals)))
 
 
 def wrap(label: str, width: int = 22) -> str:
@@ -58,10 +72,11 @@ def plot_documents(documents: pd.DataFrame) -> plt.Figure:
     for i, col in enumerate(counts.columns):
         ax.barh(counts.index, counts[col], left=left, color=OKABE_ITO[i % len(OKABE_ITO)], label=col)
         left += counts[col].to_numpy()
-    ax.set_xlabel("Words (tokens)")
-    ax.set_ylabel("Municipality")
-    ax.set_title("Corpus: words per municipality and document type")
-    ax.legend(title="Document type", loc="lower right", frameon=False)
+    ax.set_xlabel(t("plot.words"))
+    ax.set_ylabel(t("plot.municipality"))
+    number_axis(ax.xaxis, 0)
+    ax.set_title(t("plot.documents_title"))
+    ax.legend(title=t("plot.doc_type"), loc="lower right", frameon=False)
     return fig
 
 
@@ -73,11 +88,11 @@ def plot_theme_prevalence(segments: pd.DataFrame, keys: list[str], labels: dict 
     ax.barh(y, shares, color=OKABE_ITO[0])
     ax.set_yticks(y, _labels(keys, labels, 32))
     for yi, share in zip(y, shares):
-        ax.text(share + 0.005, yi, f"{share:.0%}", va="center")
+        ax.text(share + 0.005, yi, i18n.pct(share), va="center")
     ax.set_xlim(0, max(shares + [0.1]) * 1.2)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel("Share of segments")
-    ax.set_title("How often each theme is coded")
+    percent_axis(ax.xaxis)
+    ax.set_xlabel(t("plot.share_segments"))
+    ax.set_title(t("plot.prevalence_title"))
     return fig
 
 
@@ -85,9 +100,9 @@ def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | No
     """F1 per theme: every method cross-validated on the train pool (bars), the method in use on
     the locked test split with its interval (black points), and the coders' agreement (table: validation)."""
     if validation is None or validation.empty:
-        return _nothing("No hand coding: add annotations to validate")
+        return _nothing(t("plot.no_hand_coding"))
     rows = keys + ["macro_core", "macro_all"]
-    names = _labels(keys, labels, 18) + ["Macro,\ncore four", "Macro,\nall eight"]
+    names = _labels(keys, labels, 18) + [wrap(t("value.macro.macro_core"), 18), wrap(t("value.macro.macro_all"), 18)]
     cv = validation[validation["split"] == "cv train"]
     methods = list(dict.fromkeys(cv["method"]))
     fig, ax = plt.subplots(figsize=(11, 4.8))
@@ -95,22 +110,23 @@ def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | No
     x = np.arange(len(rows))
     for i, method in enumerate(methods):
         f1 = cv[cv["method"] == method].set_index("theme").reindex(rows)["f1"]
-        ax.bar(x + (i - (len(methods) - 1) / 2) * width, f1, width, label=f"{method} (cross-validated, train)",
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, f1, width, label=t("plot.cv_method", method=i18n.value("method", method)),
                color=OKABE_ITO[i], alpha=0.85)
     test = validation[validation["split"] == "test"].set_index("theme").reindex(rows)
     if test["f1"].notna().any():
         err = np.vstack([test["f1"] - test["f1_low"], test["f1_high"] - test["f1"]])
         ax.errorbar(x, test["f1"], yerr=np.clip(err, 0, None), fmt="o", color="black", capsize=3,
-                    label=f"{test['method'].dropna().iat[0]} on the locked test (interval)")
+                    label=t("plot.test_method", method=i18n.value("method", test["method"].dropna().iat[0])))
     inter = validation[validation["split"] == "intercoder"]
     for i, (method, part) in enumerate(inter.groupby("method", sort=False)):
         f1 = part.set_index("theme").reindex(rows)["f1"]
         ax.plot(x, f1, linestyle="none", marker="_", markersize=14, color=OKABE_ITO[5 + i % 2], label=method)
-    ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1, label="0.80: below it a theme is indicative only")
+    ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1, label=t("plot.limit_line"))
     ax.set_xticks(x, names, rotation=45, ha="right")
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("F1 against the hand coding")
-    ax.set_title("Agreement with the hand coding")
+    number_axis(ax.yaxis)
+    ax.set_ylabel(t("plot.f1_axis"))
+    ax.set_title(t("plot.validation_title"))
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return fig
 
@@ -119,21 +135,23 @@ def plot_reliability(calibration: pd.DataFrame | None) -> plt.Figure:
     """Reliability diagram: predicted probability against the observed share of segments with
     the theme (all themes pooled), cross-validated on train and on the locked test (table: calibration)."""
     if calibration is None or calibration.empty:
-        return _nothing("No calibration: the themes have no hand coding to calibrate against")
+        return _nothing(t("plot.no_calibration"))
     part = calibration[calibration["theme"] == "all"]
     fig, ax = plt.subplots(figsize=(5.6, 5))
-    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label=t("plot.perfect"))
     for i, (split, g) in enumerate(part.groupby("split", sort=False)):
         ax.plot(g["mean_predicted"], g["observed"], marker="o", color=OKABE_ITO[i],
-                label=f"{split} ({int(g['n'].sum()):,} segment-theme pairs)")
+                label=t("plot.pairs", split=i18n.value("split", split), n=i18n.integer(int(g["n"].sum()))))
         for r in g.itertuples():
             ax.annotate(f"{r.n}", (r.mean_predicted, r.observed), fontsize=7, xytext=(3, -9),
                         textcoords="offset points", color=OKABE_ITO[i])
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Predicted probability (score)")
-    ax.set_ylabel("Observed share with the theme")
-    ax.set_title(f"Reliability of the scores ({part['method'].iat[0]})")
+    number_axis(ax.xaxis)
+    number_axis(ax.yaxis)
+    ax.set_xlabel(t("plot.predicted"))
+    ax.set_ylabel(t("plot.observed"))
+    ax.set_title(t("plot.reliability_title", method=i18n.value("method", part["method"].iat[0])))
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     return fig
 
@@ -145,11 +163,11 @@ def plot_clusters(clusters: pd.DataFrame, labels: dict | None = None, method: st
     names = [wrap(f"{r.cluster}: {', '.join(str(r.top_terms).split(', ')[:4])}", 48) for r in part.itertuples()]
     ax.barh(names, part["size"], color=OKABE_ITO[2])
     for i, r in enumerate(part.itertuples()):
-        theme = (labels or {}).get(r.top_theme, r.top_theme) if r.top_theme else "no theme"
-        ax.text(r.size + 0.3, i, f"{theme} ({r.theme_share:.0%})", va="center", fontsize=8)
+        theme = (labels or {}).get(r.top_theme, r.top_theme) if r.top_theme else t("plot.no_theme")
+        ax.text(r.size + 0.3, i, f"{theme} ({i18n.pct(r.theme_share)})", va="center", fontsize=8)
     ax.set_xlim(0, part["size"].max() * 1.6 if len(part) else 1)
-    ax.set_xlabel("Segments")
-    ax.set_title(f"Bottom-up clusters ({method}): size, top terms and closest theme")
+    ax.set_xlabel(t("plot.paragraphs"))
+    ax.set_title(t("plot.clusters_title", method=i18n.value("method", method)))
     return fig
 
 
@@ -162,7 +180,7 @@ def plot_theme_heatmap(profiles: pd.DataFrame, keys: list[str], labels: dict | N
     """
     units = sorted(profiles["unit"].unique())
     if not units:
-        return _nothing("No segments of the selected document types")
+        return _nothing(t("plot.no_segments"))
     many = len(units) > MANY_UNITS
     share = profiles.pivot(index="unit", columns="theme", values="share_segments").reindex(index=units, columns=keys)
     lo = profiles.pivot(index="unit", columns="theme", values="segments_ci_low").reindex(index=units, columns=keys)
@@ -174,36 +192,40 @@ def plot_theme_heatmap(profiles: pd.DataFrame, keys: list[str], labels: dict | N
         for j in range(len(keys)):
             value = share.iat[i, j]
             colour = "white" if value < 0.3 else "black"
-            ax.text(j, i, f"{value:.0%}\n[{lo.iat[i, j]:.0%}–{hi.iat[i, j]:.0%}]", ha="center", va="center",
+            ax.text(j, i, f"{i18n.pct(value)}\n[{i18n.pct(lo.iat[i, j])}–{i18n.pct(hi.iat[i, j])}]", ha="center",
+                    va="center",
                     fontsize=8, color=colour)
     ax.set_xticks(range(len(keys)), _labels(keys, labels, 14), rotation=45, ha="right")
     ax.set_yticks(range(len(units)), [u if many else wrap(u, 28) for u in units], fontsize=7 if many else None)
-    level = f"{confidence:.0%}"
-    ax.set_title(f"Share of segments with each theme ({level} bootstrap interval)" if not many else
-                 f"Share of segments with each theme ({len(units)} units; intervals in theme_profiles.csv)")
-    fig.colorbar(image, ax=ax, label="Share of segments", format=matplotlib.ticker.PercentFormatter(1.0), shrink=0.8)
+    ax.set_title(t("plot.heatmap_title", interval=i18n.interval_name(confidence)) if not many else
+                 t("plot.heatmap_title_many", n=len(units)))
+    bar = fig.colorbar(image, ax=ax, label=t("plot.share_segments"), shrink=0.8)
+    percent_axis(bar.ax.yaxis)
     return fig
 
 
-def plot_dendrogram(linkage_result, title: str = "Municipalities clustered by theme profile") -> plt.Figure:
-    """Hierarchical clustering (average linkage on cosine distance) of units (table: similarity)."""
+def plot_dendrogram(linkage_result, title: str | None = None) -> plt.Figure:
+    """Hierarchical clustering (average linkage on cosine distance) of units (table: similarity);
+    ``title`` defaults to "clustered by theme profile" in the reports' language."""
+    title = title or t("plot.dendrogram_themes")
     if linkage_result is None:
-        return _nothing("Fewer than two units: nothing to cluster")
+        return _nothing(t("plot.too_few"))
     units, matrix = linkage_result
     many = len(units) > MANY_UNITS
     fig, ax = plt.subplots(figsize=(8, (0.18 if many else 0.6) * len(units) + 1.8))
     dendrogram(matrix, labels=[u if many else wrap(u, 30) for u in units], orientation="right", ax=ax,
                color_threshold=0, above_threshold_color=OKABE_ITO[0], leaf_font_size=7 if many else 10)
-    ax.set_xlabel("Cosine distance")
+    ax.set_xlabel(t("plot.cosine_distance"))
+    number_axis(ax.xaxis)
     ax.set_title(title)
     return fig
 
 
-def plot_similarity(similarity: pd.DataFrame, column: str = "cosine_themes",
-                    title: str = "Similarity of theme profiles (cosine)") -> plt.Figure:
+def plot_similarity(similarity: pd.DataFrame, column: str = "cosine_themes", title: str | None = None) -> plt.Figure:
     """Unit x unit cosine similarity (table: similarity)."""
+    title = title or t("plot.similarity_title")
     if similarity.empty:
-        return _nothing("No segments of the selected document types")
+        return _nothing(t("plot.no_segments"))
     matrix = similarity.pivot(index="unit_a", columns="unit_b", values=column)
     many = len(matrix) > MANY_UNITS
     cell = 0.13 if many else 0.85
@@ -212,14 +234,15 @@ def plot_similarity(similarity: pd.DataFrame, column: str = "cosine_themes",
     for i in range(0 if many else len(matrix)):
         for j in range(len(matrix)):
             value = matrix.iat[i, j]
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+            ax.text(j, i, i18n.num(value, 2), ha="center", va="center", fontsize=8,
                     color="white" if value < 0.5 else "black")
     names = list(matrix.index) if many else [wrap(u, 20) for u in matrix.index]
     ax.set_xticks(range(len(matrix)), names, rotation=90 if many else 45, ha="center" if many else "right",
                   fontsize=5 if many else None)
     ax.set_yticks(range(len(matrix)), names, fontsize=5 if many else None)
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="Cosine similarity")
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, label=t("plot.cosine_similarity"))
+    number_axis(bar.ax.yaxis)
     return fig
 
 
@@ -227,14 +250,16 @@ def plot_keyness(keyness: pd.DataFrame, municipality: str, n: int = 15) -> plt.F
     """The most distinctive lemmas of one municipality (G2, with the log ratio) (table: keyness)."""
     part = keyness[keyness["municipality"] == municipality].sort_values("g2").tail(n)
     if part.empty:
-        return _nothing("No lemma passes the minimum frequency")
+        return _nothing(t("plot.no_keyness"))
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(part) + 1.6))
     ax.barh(part["lemma"], part["g2"], color=OKABE_ITO[1])
     for i, r in enumerate(part.itertuples()):
-        ax.text(r.g2 + 0.2, i, f"LR {r.log_ratio:+.1f}", va="center", fontsize=8)
+        ax.text(r.g2 + 0.2, i, f"LR {'+' if r.log_ratio >= 0 else ''}{i18n.num(r.log_ratio, 1)}", va="center",
+                fontsize=8)
     ax.set_xlim(0, part["g2"].max() * 1.25)
-    ax.set_xlabel("Log-likelihood G² (vs. all other municipalities)")
-    ax.set_title(f"Distinctive words: {municipality}")
+    number_axis(ax.xaxis, 0)
+    ax.set_xlabel(t("plot.g2_axis"))
+    ax.set_title(t("plot.keyness_title", municipality=municipality))
     return fig
 
 
@@ -248,7 +273,7 @@ def plot_keyness_grid(keyness: pd.DataFrame, municipalities: list[str] | None = 
     """
     names = sorted(keyness["municipality"].unique()) if municipalities is None else list(municipalities)
     if not names:
-        return _nothing("No lemma passes the minimum frequency")
+        return _nothing(t("plot.no_keyness"))
     shown = names[:max_panels]
     nrows = -(-len(shown) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 0.24 * n * nrows + 1.2 * nrows + 0.6), squeeze=False)
@@ -258,10 +283,11 @@ def plot_keyness_grid(keyness: pd.DataFrame, municipalities: list[str] | None = 
         ax.set_title(wrap(name, 30), fontsize=10)
         ax.tick_params(axis="y", labelsize=8)
         ax.set_xlabel("G²", fontsize=8)
+        number_axis(ax.xaxis, 0)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_axis_off()
-    more = f" (the first {len(shown)} of {len(names)}; all in keyness.csv)" if len(names) > len(shown) else ""
-    fig.suptitle(f"Distinctive words per municipality{more}", fontweight="bold")
+    more = t("plot.keyness_grid_more", shown=len(shown), total=len(names)) if len(names) > len(shown) else ""
+    fig.suptitle(t("plot.keyness_grid_title") + more, fontweight="bold")
     return fig
 
 
@@ -283,14 +309,15 @@ def plot_cooccurrence(cooccurrence: pd.DataFrame, keys: list[str], labels: dict 
     image = ax.imshow(off, cmap=SEQUENTIAL, vmin=0, vmax=max(0.3, float(np.nanmax(off)) if np.isfinite(off).any() else 0.3))
     for i in range(len(keys)):
         for j in range(len(keys)):
-            text = f"n={n.iat[i, j]}" if i == j else f"{jac.iat[i, j]:.2f}\n({n.iat[i, j]})"
+            text = f"n={i18n.integer(n.iat[i, j])}" if i == j else f"{i18n.num(jac.iat[i, j], 2)}\n({i18n.integer(n.iat[i, j])})"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="black" if i == j or jac.iat[i, j] > 0.15 else "white")
     names = _labels(keys, labels, 16)
     ax.set_xticks(range(len(keys)), names, rotation=45, ha="right")
     ax.set_yticks(range(len(keys)), names)
-    ax.set_title("Themes in the same segment: Jaccard index (segments)")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="Jaccard index")
+    ax.set_title(t("plot.cooccurrence_title"))
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, label=t("plot.jaccard"))
+    number_axis(bar.ax.yaxis)
     return fig
 
 
@@ -303,7 +330,7 @@ def plot_profile(profiles: pd.DataFrame, municipality: str, keys: list[str], lab
     for unit, part in others.groupby("unit"):
         part = part.set_index("theme").reindex(keys)
         ax.scatter(part["share_segments"], y, color="#BBBBBB", s=22, zorder=2,
-                   label="other municipalities" if unit == others["unit"].iat[0] else None)
+                   label=t("plot.others") if unit == others["unit"].iat[0] else None)
     mine = profiles[profiles["municipality"] == municipality]
     for i, (unit, part) in enumerate(mine.groupby("unit")):
         part = part.set_index("theme").reindex(keys)
@@ -313,9 +340,60 @@ def plot_profile(profiles: pd.DataFrame, municipality: str, keys: list[str], lab
                           part["segments_ci_high"] - part["share_segments"]],
                     fmt="o", color=OKABE_ITO[(i + 3) % len(OKABE_ITO)], capsize=3, zorder=3, label=unit)
     ax.set_yticks(y, _labels(keys, labels, 32))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.xaxis)
     ax.set_xlim(-0.02, 1.02)
-    ax.set_xlabel(f"Share of segments ({confidence:.0%} bootstrap interval)")
-    ax.set_title(f"{municipality}: themes against the other municipalities")
+    ax.set_xlabel(t("plot.share_segments_interval", interval=i18n.interval_name(confidence)))
+    ax.set_title(t("plot.profile_title", municipality=municipality))
     ax.legend(frameon=False, loc="lower right", fontsize=9)
+    return fig
+
+
+def plot_headline(profiles: pd.DataFrame, keys: list[str], labels: dict | None = None,
+                  confidence: float = 0.95) -> plt.Figure:
+    """The front page's figure: every unit's share of segments with each theme (dot) and its
+    interval (line), one panel per theme on a shared scale, units (a municipality's documents of
+    one type) coloured by document type (table: theme_profiles).
+
+    Rows stay readable at 98 municipalities: a fixed height per row, every other row shaded,
+    names in small type.
+    """
+    units = (profiles[["unit", "municipality", "doc_type"]].drop_duplicates()
+             .sort_values(["municipality", "doc_type"], kind="stable"))
+    if units.empty:
+        return _nothing(t("plot.no_segments"))
+    n = len(units)
+    many = n > MANY_UNITS
+    types = sorted(units["doc_type"].unique())
+    colour = {d: OKABE_ITO[i % len(OKABE_ITO)] for i, d in enumerate(types)}
+    y = {u: n - 1 - i for i, u in enumerate(units["unit"])}
+    ncols = len(keys)
+    fig, axes = plt.subplots(1, ncols, figsize=(1.55 * ncols + 2.6, (0.17 if many else 0.34) * n + 2.0),
+                             sharey=True, sharex=True, squeeze=False)
+    top = float(profiles["segments_ci_high"].max()) if len(profiles) else 0.5
+    top = min(1.0, max(0.1, top * 1.05))
+    for ax, key in zip(axes.flat, keys):
+        part = profiles[profiles["theme"] == key]
+        for row in range(n):
+            if row % 2 == 0:
+                ax.axhspan(row - 0.5, row + 0.5, color="#f2f2f2", zorder=0, linewidth=0)
+        rows = part["unit"].map(y).to_numpy()
+        colours = [colour[d] for d in part["doc_type"]]
+        ax.hlines(rows, part["segments_ci_low"], part["segments_ci_high"], colors=colours, linewidth=1.4, zorder=2)
+        ax.scatter(part["share_segments"], rows, c=colours, s=12 if many else 22, zorder=3)
+        title = (labels or {}).get(key, key).replace(" (", "\n(")  # the F1 flag on its own line
+        ax.set_title("\n".join(wrap(line, 16) for line in title.split("\n")), fontsize=9)
+        ax.set_xlim(0, top)
+        percent_axis(ax.xaxis)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+    first = axes.flat[0]
+    first.set_ylim(-0.5, n - 0.5)
+    first.set_yticks(list(y.values()), list(y.keys()), fontsize=6 if many else 9)
+    fig.supxlabel(t("plot.headline_axis", interval=i18n.interval_name(confidence)), fontsize=10)
+    fig.suptitle(t("plot.headline_title"), fontweight="bold")
+    if len(types) > 1:
+        handles = [matplotlib.lines.Line2D([], [], color=colour[d], marker="o", linewidth=1.4, label=d) for d in types]
+        fig.legend(handles=handles, title=t("plot.doc_type"), loc="outside upper right", ncols=len(types),
+                   frameon=False, fontsize=8)
     return fig

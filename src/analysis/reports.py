@@ -3,7 +3,8 @@
 One report run brings the tables up to date (reusing the caches), executes every notebook
 into ``OUT/reports/<run-id>/notebooks/`` (the municipality profile once per municipality),
 converts each to HTML that needs no network (figures embedded as data, no scripts from a CDN,
-code hidden unless asked for), writes ``index.html`` with the run's metadata and, only when
+code hidden unless asked for), writes the front page ``index.html`` (what the corpus shows, then
+the reports, downloads and the run's metadata; :mod:`analysis.frontpage`) and, only when
 every notebook succeeded, points ``OUT/reports/latest`` at the run. A lock keeps two runs from
 writing at once.
 
@@ -36,6 +37,10 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates"
 PROFILE_NOTEBOOK = "04-profile.ipynb"
 PACKAGES = ("spacy", "spacy-lookups-data", "pandas", "numpy", "scikit-learn", "matplotlib", "papermill", "nbconvert",
             "jupyterlab")
+
+
+#: Appended to the commit when the working tree has uncommitted changes (the front page words it).
+DIRTY = " (with uncommitted changes)"
 
 
 class ReportLocked(OutputLocked):
@@ -93,8 +98,14 @@ def slugify(text: str) -> str:
 
 
 def _notebook_title(path: Path) -> str:
+    """The report's title in the reports' language (``title.<notebook>`` in the catalogue), else
+    the notebook's first level-1 Markdown heading, else its file name."""
     import nbformat
 
+    from analysis import i18n
+
+    if i18n.has(f"title.{path.stem}"):
+        return i18n.t(f"title.{path.stem}")
     book = nbformat.read(path, as_version=4)
     for cell in book.cells:
         if cell.cell_type == "markdown":
@@ -111,7 +122,7 @@ def _git_commit() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
                                capture_output=True, text=True, timeout=10)
         if done.returncode == 0:
-            return done.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+            return done.stdout.strip() + (DIRTY if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass
     return "unknown"
@@ -127,7 +138,7 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def html_exporter(with_code: bool):
+def html_exporter(with_code: bool, language: str = "da"):
     """An nbconvert HTML exporter for offline, shareable reports.
 
     The "offline" template (``src/analysis/templates/offline``) is the lab template without the
@@ -143,6 +154,7 @@ def html_exporter(with_code: bool):
     exporter.exclude_output_prompt = True
     exporter.embed_images = False
     exporter.exclude_anchor_links = True
+    exporter.language_code = language  # <html lang="da">: screen readers and spelling read Danish as Danish
     return exporter
 
 
@@ -207,7 +219,7 @@ def _kernel_overhead(notebook: Path, seconds: float) -> float:
 
 
 def _run_one(source: Path, target: Path, params: dict, timeout: int, html_path: Path, title: str,
-             with_code: bool) -> dict:
+             with_code: bool, language: str = "da") -> dict:
     """Execute one notebook and convert it (in a worker process): error, size, seconds, overhead."""
     import time
 
@@ -216,7 +228,7 @@ def _run_one(source: Path, target: Path, params: dict, timeout: int, html_path: 
     seconds = time.perf_counter() - start
     done = {"error": error, "seconds": seconds, "overhead": _kernel_overhead(target, seconds), "size_mb": 0.0}
     if error is None:
-        done["size_mb"] = convert_to_html(target, html_path, title, with_code)
+        done["size_mb"] = convert_to_html(target, html_path, title, with_code, language)
     return done
 
 
@@ -225,58 +237,24 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def convert_to_html(notebook: Path, target: Path, title: str, with_code: bool) -> float:
+def convert_to_html(notebook: Path, target: Path, title: str, with_code: bool, language: str = "da") -> float:
     """Convert an executed notebook to a self-contained HTML file; return its size in MB."""
     import nbformat
 
     book = nbformat.read(notebook, as_version=4)
-    body, _ = html_exporter(with_code).from_notebook_node(book, resources={"metadata": {"name": title}})
+    body, _ = html_exporter(with_code, language).from_notebook_node(book, resources={"metadata": {"name": title}})
     target.write_text(body, encoding="utf-8")
     return target.stat().st_size / 1e6
 
 
-def _index_html(run: ReportRun) -> str:
-    m = run.meta
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in [
-        ("Run", run.run_id), ("Finished", m["finished"]), ("Corpus", m["corpus"]),
-        ("Corpus fingerprint", m["corpus_fingerprint"]), ("Documents", m["n_documents"]),
-        ("Documents skipped (bad input)", m.get("n_skipped", 0)),
-        ("Municipalities", m["n_municipalities"]), ("Segments", m["n_segments"]),
-        ("Codebook version", m["codebook_version"]), ("Theme method", m["theme_method"]),
-        ("Git commit", m["git_commit"]),
-    ])
-    versions = ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in m["versions"].items())
-    links = []
-    for nb in run.notebooks:
-        if nb.html is not None and nb.error is None:
-            over = " <strong>over the size limit</strong>" if nb.over_limit else ""
-            links.append(f"<li><a href='{html.escape(nb.html.name)}'>{html.escape(nb.title)}</a> "
-                         f"<span class='size'>({nb.size_mb:.1f} MB{over})</span></li>")
-        else:
-            links.append(f"<li>{html.escape(nb.title)}: <strong>failed</strong> "
-                         f"({html.escape(nb.error or '')}); the executed notebook is in "
-                         f"<code>notebooks/{html.escape(nb.notebook.name)}</code></li>")
-    workbook = ("<p>All tables in one workbook: <a href='analysis.xlsx'>analysis.xlsx</a> "
-                "(a sheet per table, for Excel, Stata and R).</p>") if (run.folder / "analysis.xlsx").exists() else ""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Udsattepolitikker: reports {html.escape(run.run_id)}</title>
-<style>
-body {{font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222}}
-h1 {{font-size: 1.6rem}} table {{border-collapse: collapse}} th, td {{text-align: left; padding: 3px 10px;
-border-bottom: 1px solid #ddd}} th {{background: #f5f5f5; font-weight: 600}} .size {{color: #666; font-size: 0.85em}}
-li {{margin: 0.3rem 0}} .versions {{color: #555; font-size: 0.85em}}
-</style></head>
-<body>
-<h1>Udsattepolitikker: comparison of Danish municipalities</h1>
-<p>Reports of one run of the analysis. Every report opens in a browser without Python or network.</p>
-<h2>Reports</h2>
-<ul>{''.join(links)}</ul>
-{workbook}
-<h2>About this run</h2>
-<table>{rows}</table>
-<p class="versions">Software: {versions}</p>
-</body></html>
-"""
+def _index_html(run: ReportRun, out: Path, codebook) -> str:
+    """The front page (:func:`analysis.frontpage.front_page_html`) in the run's language."""
+    from analysis import i18n
+    from analysis.frontpage import front_page_html
+    from analysis.views import load_results
+
+    with i18n.using(run.meta["language"]):
+        return front_page_html(load_results(out, codebook), run)
 
 
 def _publish_latest(reports: Path, run_id: str) -> None:
@@ -304,7 +282,8 @@ def _new_run_id(reports: Path) -> str:
 def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
                   codebook: str | Path | None = None, municipalities: list[str] | None = None,
                   with_code: bool = False, notebooks: str | Path | None = None, wait: float = 0,
-                  progress: bool = True, echo=print, skip_bad: bool = False, n_jobs: int | None = None) -> ReportRun:
+                  progress: bool = True, echo=print, skip_bad: bool = False, n_jobs: int | None = None,
+                  language: str | None = None) -> ReportRun:
     """Run every notebook with papermill and publish HTML reports (see the module docstring).
 
     Parameters
@@ -323,6 +302,8 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         Report on the good documents when some are bad (the index lists the skipped ones).
     n_jobs : int, optional
         Notebooks executed at once, each in its own kernel (default: the machine's cores).
+    language : {"da", "en"}, optional
+        The reports' language (default: ``reports.language`` in the config, Danish).
 
     Raises
     ------
@@ -333,9 +314,14 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
     """
     from filelock import FileLock, Timeout
 
+    from analysis import i18n
     from analysis.corpus import resolve_municipality
     from analysis.errors import InputError, Problem
     from analysis.pipeline import ensure_tables, ensure_workbook
+
+    if language is not None and language not in i18n.LANGUAGES:
+        raise InputError([Problem("--language", f"'{language}' is not a report language",
+                                  fix="use " + " or ".join(i18n.LANGUAGES))])
 
     out = Path(out).resolve()
     reports = out / "reports"
@@ -372,15 +358,19 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         base = {"corpus": str(Path(corpus).resolve()), "out": str(out),
                 "config": str(Path(config).resolve()) if config else None,
                 "codebook": str(Path(codebook).resolve()) if codebook else None, "skip_bad": skip_bad}
+        timeout, max_mb, configured = load_report_settings(config)
+        language = language or configured
+        base["language"] = language
         jobs = []
-        for source in sources:
-            title = _notebook_title(source)
-            if source.name == PROFILE_NOTEBOOK:
-                for name in chosen:
-                    jobs.append((source, f"profile-{slugify(name)}", f"{title}: {name}", {**base, "municipality": name}))
-            else:
-                jobs.append((source, source.stem, title, dict(base)))
-        timeout, max_mb = load_report_settings(config)
+        with i18n.using(language):
+            for source in sources:
+                title = _notebook_title(source)
+                if source.name == PROFILE_NOTEBOOK:
+                    for name in chosen:
+                        jobs.append((source, f"profile-{slugify(name)}", i18n.t("title.profile_of", municipality=name),
+                                     {**base, "municipality": name}))
+                else:
+                    jobs.append((source, source.stem, title, dict(base)))
         run = ReportRun(run_id, folder, folder / "index.html")
         targets = [(source, folder / "notebooks" / f"{stem}.ipynb", params, folder / f"{stem}.html", stem, title)
                    for source, stem, title, params in jobs]
@@ -389,7 +379,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             echo(f"executing {len(targets)} notebooks on {n_jobs} kernel{'s' if n_jobs > 1 else ''} at once")
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_one, source, target, params, timeout, html_path, title, with_code)
+            futures = [pool.submit(_run_one, source, target, params, timeout, html_path, title, with_code, language)
                        for source, target, params, html_path, stem, title in targets]
             for future, (source, target, params, html_path, stem, title) in zip(futures, targets):
                 done = future.result()  # in job order: the index lists reports in a fixed order
@@ -417,8 +407,9 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             "n_municipalities": len(available),
             "n_segments": meta.get("n_segments"), "codebook_version": meta.get("codebook_version"),
             "theme_method": meta.get("theme_method"), "git_commit": _git_commit(), "versions": _versions(),
+            "language": language,
         }
-        run.index.write_text(_index_html(run), encoding="utf-8")
+        run.index.write_text(_index_html(run, out, codebook), encoding="utf-8")
         if run.ok:
             _publish_latest(reports, run_id)
         return run
@@ -426,9 +417,10 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         lock.release()
 
 
-def load_report_settings(config) -> tuple[int, float]:
-    """Seconds a notebook cell may run and the size an HTML report should stay under (MB)."""
+def load_report_settings(config) -> tuple[int, float, str]:
+    """Seconds a notebook cell may run, the size an HTML report should stay under (MB) and the
+    reports' language."""
     from analysis.config import load_config
 
     settings = load_config(config)["reports"]
-    return int(settings["timeout_per_cell"]), float(settings["max_html_mb"])
+    return int(settings["timeout_per_cell"]), float(settings["max_html_mb"]), settings["language"]

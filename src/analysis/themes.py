@@ -78,6 +78,11 @@ class Theme:
     core: bool
     definition: str
     patterns: list[Pattern] = field(default_factory=list)
+    definition_da: str = ""  # the definition in Danish (Danish reports); empty: only `definition`
+
+    def definition_in(self, language: str) -> str:
+        """The definition in ``language`` ("da" or "en"), the English one when there is no Danish."""
+        return self.definition_da if language == "da" and self.definition_da else self.definition
 
 
 @dataclass
@@ -187,16 +192,17 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         for required in ("label_da", "label_en", "definition"):
             if not isinstance(spec.get(required), str) or not spec[required].strip():
                 bad(f"{where}: missing '{required}'", fix="add it as text")
-        unknown = set(spec) - {"label_da", "label_en", "definition", "patterns", "core"}
+        unknown = set(spec) - {"label_da", "label_en", "definition", "definition_da", "patterns", "core"}
         if unknown:
             bad(f"{where}: unknown field(s) {', '.join(sorted(unknown))}",
-                fix="fields are label_da, label_en, core, definition, patterns")
+                fix="fields are label_da, label_en, core, definition, definition_da, patterns")
         patterns_raw = spec.get("patterns")
         if not isinstance(patterns_raw, list) or not patterns_raw:
             bad(f"{where}: 'patterns' must be a non-empty list")
             patterns_raw = []
         theme = Theme(key, str(spec.get("label_da", "")), str(spec.get("label_en", "")), bool(spec.get("core", False)),
-                      " ".join(str(spec.get("definition", "")).split()))
+                      " ".join(str(spec.get("definition", "")).split()),
+                      definition_da=" ".join(str(spec.get("definition_da") or "").split()))
         for item in patterns_raw:
             weight = 1.0
             if isinstance(item, dict):

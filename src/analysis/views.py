@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import i18n
+from analysis.i18n import t, t_html
 from analysis.tables import read_table
 from analysis.themes import Codebook, load_codebook
 
@@ -61,16 +63,15 @@ class Results:
 
     @property
     def labels(self) -> dict[str, str]:
-        """Danish theme labels."""
-        return self.codebook.labels("da")
+        """Theme labels in the reports' language (:mod:`analysis.i18n`)."""
+        return self.codebook.labels(i18n.language())
 
     @property
     def flagged_labels(self) -> dict[str, str]:
-        """Danish theme labels, marked "(indicative only)" where the locked test's F1 is below
-        ``themes.indicative_below`` (0.80), for figures and tables built on the theme coding."""
-        quality = measurement_quality(self)
-        weak = set(quality.loc[quality["status"] == INDICATIVE, "key"])
-        return {k: f"{v} ({INDICATIVE})" if k in weak else v for k, v in self.labels.items()}
+        """Theme labels with the method's F1 on the locked test, marked "vejledende" (indicative
+        only) where it is below ``themes.indicative_below`` (0.80): every figure and table built on
+        the theme coding names its themes with these."""
+        return flag_labels(self)
 
     @property
     def municipalities(self) -> list[str]:
@@ -101,38 +102,56 @@ def load_results(out: str | Path, codebook: str | Path | None = None) -> Results
 
 
 def prepare(corpus: str | Path, out: str | Path, config: str | Path | None = None,
-            codebook: str | Path | None = None, skip_bad: bool = False) -> Results:
+            codebook: str | Path | None = None, skip_bad: bool = False, language: str | None = None) -> Results:
     """Bring the tables up to date (running the main job only if needed) and load them.
 
     ``skip_bad=True`` accepts a corpus with bad documents (they are left out and listed in
     the documents table); otherwise bad input raises an error that lists every problem.
+    ``language`` ("da" or "en") is the language of every text shown from now on; None takes
+    ``reports.language`` from the config.
     """
+    from analysis.config import load_config
     from analysis.pipeline import ensure_tables
 
+    i18n.use(language or load_config(config)["reports"]["language"])
     ensure_tables(corpus, out, config, codebook, progress=False, skip_bad=skip_bad)
     return load_results(out, codebook)
 
 
-def table_html(frame: pd.DataFrame, max_rows: int = 30, float_format: str = "{:.2f}",
-               empty: str = "Nothing to show.") -> str:
-    """An HTML table with every cell escaped (corpus text is data, never markup)."""
+#: Whole-number columns written without thousands grouping (years and codes, not counts).
+PLAIN_NUMBERS = {"year", "kommunekode", "rank", "cluster", "part"}
+
+
+def _cell(v, column: str, decimals: int) -> tuple[str, bool]:
+    """A cell's text in the reports' language, and whether it is a number."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Number):
+        return ("" if v is None or (isinstance(v, float) and v != v) else str(v)), False
+    if isinstance(v, numbers.Integral):
+        return (str(v) if column in PLAIN_NUMBERS else i18n.integer(v)), True
+    return i18n.num(v, decimals), True
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = 30, decimals: int = 2, empty: str | None = None) -> str:
+    """An HTML table with every cell escaped (corpus text is data, never markup), columns shown
+    by their label in the reports' language (``col.<name>`` in the catalogue) and numbers written
+    as the language writes them (Danish: decimal comma, thousands point)."""
     if frame.empty:
-        return f"{TABLE_CSS}<p><em>{html.escape(empty)}</em></p>"
+        return f"{TABLE_CSS}<p><em>{html.escape(empty or t('fmt.nothing'))}</em></p>"
     shown = frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{html.escape(i18n.column(c))}</th>" for c in shown.columns)
     rows = []
     for values in shown.itertuples(index=False):
         cells = []
-        for v in values:
-            number = isinstance(v, numbers.Number) and not isinstance(v, bool)
-            text = float_format.format(v) if isinstance(v, float) else ("" if v is None else str(v))
+        for column, v in zip(shown.columns, values):
+            text, number = _cell(v, str(column), decimals)
             cells.append(f"<td class='num'>{html.escape(text)}</td>" if number else f"<td>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = f"<p><em>{len(frame) - max_rows} more rows in the table file.</em></p>" if len(frame) > max_rows else ""
+    more = (f"<p><em>{html.escape(t('fmt.more_rows', n=i18n.integer(len(frame) - max_rows)))}</em></p>"
+            if len(frame) > max_rows else "")
     return f"{TABLE_CSS}<table class='udsatte-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
-def show_table(frame: pd.DataFrame, max_rows: int = 30, empty: str = "Nothing to show."):
+def show_table(frame: pd.DataFrame, max_rows: int = 30, empty: str | None = None):
     """Display a table in a notebook (escaped HTML); ``empty`` is said when it has no rows."""
     from IPython.display import HTML
 
@@ -158,12 +177,13 @@ def passages_html(results: Results, municipality: str, theme: str, n: int = 3) -
     part = segs[(segs["municipality"] == municipality) & (segs[f"theme_{theme}"] == 1)]
     part = part.sort_values([f"score_{theme}", "segment_id"], ascending=[False, True]).head(n)
     if part.empty:
-        return "<p><em>No segment of this municipality carries the theme.</em></p>"
+        return f"<p><em>{html.escape(t('empty.passages'))}</em></p>"
     occ = results.occurrences
     blocks = []
     for r in part.itertuples(index=False):
         spans = occ[(occ["segment_id"] == r.segment_id) & (occ["theme"] == theme)][["start", "end"]]
-        meta = f"{r.segment_id} · {r.doc_type} {r.year} · {r.section or '(no section)'} · score {getattr(r, 'score_' + theme):.2f}"
+        score = t("fmt.score", score=i18n.num(getattr(r, "score_" + theme), 2))
+        meta = f"{r.segment_id} · {r.doc_type} {r.year} · {r.section or t('fmt.no_section')} · {score}"
         blocks.append(f"<div class='passage'><div class='meta'>{html.escape(meta)}</div>"
                       f"<div>{highlight(r.text, list(spans.itertuples(index=False, name=None)))}</div></div>")
     return TABLE_CSS + "".join(blocks)
@@ -191,19 +211,36 @@ def show_kwic(results: Results, term: str | None = None, theme: str | None = Non
 
 def codebook_table(codebook: Codebook) -> pd.DataFrame:
     """The themes of the codebook: key, labels, core, definition, number of patterns."""
-    return pd.DataFrame([{"key": t.key, "Danish label": t.label_da, "English label": t.label_en,
-                          "core": "yes" if t.core else "", "patterns": len(t.patterns), "definition": t.definition}
-                         for t in codebook.themes.values()])
+    return pd.DataFrame([{"key": th.key, "label_da": th.label_da, "label_en": th.label_en,
+                          "core": i18n.value("core", "yes" if th.core else "no"), "patterns": len(th.patterns),
+                          "definition": th.definition_in(i18n.language())}
+                         for th in codebook.themes.values()])
 
 
-def supported_differences(differences: pd.DataFrame, labels: dict[str, str],
-                          same_type_only: bool = True) -> pd.DataFrame:
+def supported_differences(differences: pd.DataFrame, labels: dict[str, str], same_type_only: bool = True,
+                          confidence: float = 0.95) -> pd.DataFrame:
     """The pairs of units whose difference in a theme's share is supported by the intervals,
-    themes by their Danish label (only pairs of the same document type unless told otherwise)."""
+    largest first, for display: themes by ``labels``, shares as percentages, the difference
+    and its interval in percentage points (only pairs of the same document type unless told
+    otherwise; then ``same_doc_type`` says which are)."""
     d = differences[differences["supported"] == 1]
     if same_type_only:
         d = d[d["same_doc_type"] == 1]
-    return d.assign(theme=d["theme"].map(labels)).reset_index(drop=True)
+    d = d.reset_index(drop=True)
+    d = d.loc[d["difference"].abs().sort_values(ascending=False, kind="stable").index]
+    shown = pd.DataFrame({
+        "theme": d["theme"].map(labels), "unit_a": d["unit_a"], "unit_b": d["unit_b"],
+        "share_a": [i18n.pct(x) for x in d.get("share_a", pd.Series(float("nan"), index=d.index))],
+        "share_b": [i18n.pct(x) for x in d.get("share_b", pd.Series(float("nan"), index=d.index))],
+        "difference": [i18n.points(x) for x in d["difference"]],
+        i18n.interval_name(confidence): [
+            f"{i18n.points(lo)} {t('fmt.to')} {i18n.points(hi)}" if lo == lo else ""
+            for lo, hi in zip(d.get("ci_low", pd.Series(float("nan"), index=d.index)),
+                              d.get("ci_high", pd.Series(float("nan"), index=d.index)))],
+    })
+    if not same_type_only:
+        shown["same_doc_type"] = [i18n.value("same", str(int(v))) for v in d["same_doc_type"]]
+    return shown.reset_index(drop=True)
 
 
 def heading(text: str, level: int = 1):
@@ -224,18 +261,45 @@ def check_municipality(results: Results, municipality: str) -> str:
     return official
 
 
+def years_text(years) -> str:
+    """'2020–2024', or '2023' when every document is of one year."""
+    years = sorted(set(int(y) for y in years))
+    if not years:
+        return ""
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+
+
 def corpus_summary(results: Results) -> pd.DataFrame:
     """Counts of the corpus: documents, municipalities, document types, segments, words, skipped."""
     docs, segs = results.documents, results.segments
     ok = docs[docs["status"] == "ok"]
     return pd.DataFrame([
-        ("documents analysed", len(ok)), ("documents skipped", len(docs) - len(ok)),
-        ("municipalities", ok["municipality"].nunique()),
-        ("document types", ", ".join(sorted(ok["doc_type"].unique()))),
-        ("years", f"{ok['year'].min()}–{ok['year'].max()}" if len(ok) else ""),
-        ("segments", len(segs)), ("words (tokens)", int(segs["n_tokens"].sum())),
-        ("segments per document (median)", float(ok["n_segments"].median()) if len(ok) else 0.0),
+        (t("measure.documents"), len(ok)), (t("measure.skipped"), len(docs) - len(ok)),
+        (t("measure.municipalities"), ok["municipality"].nunique()),
+        (t("measure.types"), ", ".join(sorted(ok["doc_type"].unique()))),
+        (t("measure.years"), years_text(ok["year"])),
+        (t("measure.segments"), len(segs)), (t("measure.words"), int(segs["n_tokens"].sum())),
+        (t("measure.per_document"), float(ok["n_segments"].median()) if len(ok) else 0.0),
     ], columns=["measure", "value"])
+
+
+def documents_table(results: Results, municipality: str | None = None) -> pd.DataFrame:
+    """Every document with its metadata, paragraphs, words and status (the reason when skipped);
+    one municipality's with ``municipality``."""
+    docs = results.documents
+    if municipality is not None:
+        docs = docs[docs["municipality"] == municipality]
+    columns = ["doc_id", "municipality", "kommunekode", "region", "doc_type", "year", "title", "n_segments",
+               "n_tokens", "status"]
+    if municipality is not None:
+        columns = [c for c in columns if c not in ("municipality", "kommunekode", "region")]
+    table = docs[columns].reset_index(drop=True)
+    return table.assign(status=[i18n.value("status", s) for s in table["status"]])
+
+
+def sections_table(results: Results) -> pd.DataFrame:
+    """The headings that segments fall under, per document, with the number of segments in each."""
+    return results.segments.groupby(["doc_id", "section"], sort=False).size().rename("segments").reset_index()
 
 
 def documents_compared(results: Results, doc_types: list[str] | None = None,
@@ -249,20 +313,41 @@ def documents_compared(results: Results, doc_types: list[str] | None = None,
     if municipality is not None:
         docs = docs[docs["municipality"] == municipality]
     table = docs.sort_values(["municipality", "doc_type", "year", "title"], kind="stable")
-    return table[["municipality", "title", "doc_type", "year", "n_segments"]].rename(
-        columns={"doc_type": "type", "n_segments": "paragraphs"}).reset_index(drop=True)
+    return table[["municipality", "title", "doc_type", "year", "n_segments"]].reset_index(drop=True)
+
+
+_CRITERIA = [  # how run.json words the choice of k -> the catalogue's words for it
+    (r"best cosine silhouette for k in (?P<low>\d+)\.\.(?P<high>\d+)", "crit.silhouette"),
+    (r"(?P<n>\d+) distinct segments, too few to choose k in (?P<low>\d+)\.\.(?P<high>\d+)", "crit.too_few"),
+    (r"fixed in config", "crit.fixed"), (r"no shared vocabulary", "crit.no_vocabulary"),
+    (r"every segment has the same words", "crit.same_words"),
+    (r"; fitted on a sample of (?P<n>[\d,]+) of (?P<total>[\d,]+) segments", "crit.sample"),
+]
+
+
+def criterion_text(criterion: str | None) -> str:
+    """The run's criterion for the number of clusters in the reports' language."""
+    import re
+
+    text = str(criterion or "")
+    for pattern, key in _CRITERIA:
+        text = re.sub(pattern, lambda m, key=key: t(key, **{k: i18n.integer(int(v.replace(",", "")))
+                                                          for k, v in m.groupdict().items()}), text)
+    return text
 
 
 def run_summary(results: Results) -> pd.DataFrame:
     """What produced these tables: corpus fingerprint, codebook, theme method, pipeline."""
     m = results.meta
     return pd.DataFrame([
-        ("tables made", m.get("finished")), ("corpus fingerprint", m.get("corpus_fingerprint")),
-        ("codebook version", m.get("codebook_version")), ("theme method", m.get("theme_method")),
-        ("hand-coded segments of this corpus", m.get("n_annotated", 0)),
-        ("development set: train / locked test segments", f"{m.get('n_dev_train', 0)} / {m.get('n_dev_test', 0)}"),
-        ("spaCy pipeline", m.get("pipeline")),
-        ("clusters (k)", m.get("clusters_k")), ("cluster criterion", m.get("clusters_criterion")),
+        (t("item.finished"), i18n.timestamp(m["finished"]) if m.get("finished") else ""),
+        (t("item.fingerprint"), m.get("corpus_fingerprint")),
+        (t("item.codebook"), m.get("codebook_version")),
+        (t("item.method"), i18n.value("method", m.get("theme_method", "lexicon"))),
+        (t("item.annotated"), m.get("n_annotated", 0)),
+        (t("item.dev"), f"{i18n.integer(m.get('n_dev_train', 0))} / {i18n.integer(m.get('n_dev_test', 0))}"),
+        (t("item.pipeline"), m.get("pipeline")),
+        (t("item.clusters"), m.get("clusters_k")), (t("item.criterion"), criterion_text(m.get("clusters_criterion"))),
     ], columns=["item", "value"])
 
 
@@ -271,18 +356,42 @@ def top_terms(results: Results, n: int = 8) -> pd.DataFrame:
     m = results.matches[results.matches["where"] == "text"]
     counts = m.groupby(["theme", "surface"])["count"].sum().reset_index()
     rows = []
+    labels = results.flagged_labels
     for key in results.keys:
         part = counts[counts["theme"] == key].sort_values(["count", "surface"], ascending=[False, True]).head(n)
-        rows.append({"theme": results.labels[key],
-                     "words (count)": ", ".join(f"{r.surface} ({r.count})" for r in part.itertuples())})
-    return pd.DataFrame(rows)
+        rows.append({"theme": labels[key],
+                     "words_count": ", ".join(f"{r.surface} ({i18n.integer(r.count)})" for r in part.itertuples())})
+    return pd.DataFrame(rows, columns=["theme", "words_count"])
+
+
+def clusters_table(results: Results) -> pd.DataFrame:
+    """The bottom-up clusters for display: method, size, top terms, closest theme, stability."""
+    c, labels = results.clusters, results.flagged_labels
+    return pd.DataFrame({
+        "method": [i18n.value("method", m) for m in c["method"]], "cluster": c["cluster"], "size": c["size"],
+        "top_terms": c["top_terms"], "top_theme": [labels.get(k, k) if isinstance(k, str) and k else
+                                                   t("plot.no_theme") for k in c["top_theme"]],
+        "theme_share": [i18n.pct(x) for x in c["theme_share"]], "stability_ari": c["stability_ari"],
+        "representative_ids": c["representative_ids"]})
+
+
+def checks_table(results: Results) -> pd.DataFrame | None:
+    """The checks of the rule on passing mentions, for display (None when there is no hand coding)."""
+    c = results.checks
+    if c is None:
+        return None
+    return pd.DataFrame({"method": [i18n.value("method", m) for m in c["method"]],
+                         "split": [i18n.value("split", x) for x in c["split"]],
+                         "check": [i18n.value("check", x) for x in c["check"]],
+                         "value": [i18n.pct(x) for x in c["value"]], "n": c["n"]})
 
 
 def profile_passages_html(results: Results, municipality: str, n: int = 2) -> str:
     """Key passages of every theme for one municipality, under a heading per theme."""
     parts = []
+    labels = results.flagged_labels
     for key in results.keys:
-        parts.append(f"<h3>{html.escape(results.labels[key])}</h3>")
+        parts.append(f"<h3>{html.escape(labels[key])}</h3>")
         parts.append(passages_html(results, municipality, key, n))
     return "".join(parts)
 
@@ -298,24 +407,25 @@ def municipality_differences(results: Results, municipality: str) -> pd.DataFram
     """Supported differences that involve one municipality (any document type), for its profile."""
     d = results.differences
     mine = d[d["unit_a"].str.startswith(municipality + " ·") | d["unit_b"].str.startswith(municipality + " ·")]
-    return supported_differences(mine, results.labels, same_type_only=False)
+    return supported_differences(mine, results.flagged_labels, same_type_only=False,
+                                 confidence=results.meta["config"]["compare"]["confidence"])
 
 
 def theme_terms_for(results: Results, municipality: str) -> pd.DataFrame:
-    """The codebook words that carry each theme in one municipality, themes by their Danish label."""
-    t = results.theme_terms[results.theme_terms["municipality"] == municipality]
-    words = t.groupby("theme", sort=False).apply(
-        lambda g: ", ".join(f"{w} ({c})" for w, c in zip(g["word"], g["count"])), include_groups=False)
-    return pd.DataFrame({"theme": [results.labels[k] for k in results.keys if k in words.index],
-                         "words (count)": [words[k] for k in results.keys if k in words.index]})
+    """The codebook words that carry each theme in one municipality, themes by their label."""
+    terms = results.theme_terms[results.theme_terms["municipality"] == municipality]
+    words = terms.groupby("theme", sort=False).apply(
+        lambda g: ", ".join(f"{w} ({i18n.integer(c)})" for w, c in zip(g["word"], g["count"])), include_groups=False)
+    labels = results.flagged_labels
+    return pd.DataFrame({"theme": [labels[k] for k in results.keys if k in words.index],
+                         "words_count": [words[k] for k in results.keys if k in words.index]},
+                        columns=["theme", "words_count"])
 
 
-INDICATIVE = "indicative only"
+#: Values of ``measurement_quality``'s ``status``; reports show them in their language
+#: ("vejledende" / "indicative only", "valideret" / "validated").
+INDICATIVE = "indicative"
 VALIDATED = "validated"
-METHOD_NAMES = {"lexicon": "the codebook lexicon (passing mentions discounted by their structure)",
-                "model": "a logistic regression on character n-grams of lemmas and the segment's structure",
-                "combined": "a logistic regression on character n-grams of lemmas, the segment's structure and "
-                            "the codebook lexicon's evidence"}
 
 
 def measurement_quality(results: Results) -> pd.DataFrame:
@@ -336,7 +446,7 @@ def measurement_quality(results: Results) -> pd.DataFrame:
     test = v[(v["split"] == "test") & (v["method"] == method)] if v is not None and "split" in v else pd.DataFrame()
     by = test.set_index("theme") if len(test) else pd.DataFrame()
     rows = []
-    names = {**results.labels, "macro_core": "Macro, core four", "macro_all": "Macro, all eight"}
+    names = {**results.labels, "macro_core": t("value.macro.macro_core"), "macro_all": t("value.macro.macro_all")}
     for key in [*results.keys, "macro_core", "macro_all"]:
         r = by.loc[key] if key in by.index else None
         f1 = float(r["f1"]) if r is not None else float("nan")
@@ -350,14 +460,40 @@ def measurement_quality(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def flag_labels(results: Results) -> dict[str, str]:
+    """Theme key -> label with the method's F1 on the locked test: "Bolig og hjemløshed (F1 0,86)",
+    "Inddragelse (F1 0,67, vejledende)" below ``themes.indicative_below``, "(ikke testet,
+    vejledende)" without a test figure."""
+    q = measurement_quality(results).set_index("key")
+    labels = {}
+    for key, label in results.labels.items():
+        f1, status = q.loc[key, "f1"], q.loc[key, "status"]
+        if f1 != f1:
+            labels[key] = t("fmt.flag_untested", label=label)
+        else:
+            labels[key] = t("fmt.flag_weak" if status == INDICATIVE else "fmt.flag", label=label, f1=i18n.num(f1, 2))
+    return labels
+
+
+def _test_size(results: Results) -> tuple[int, int] | None:
+    """Segments and municipalities of the locked test (None when there is none)."""
+    v = results.validation
+    test = v[v["split"] == "test"] if v is not None and "split" in v else pd.DataFrame()
+    return (int(test["n_segments"].max()), int(test["n_groups"].max())) if len(test) else None
+
+
+def indicative_limit(results: Results) -> float:
+    return float(results.meta.get("config", {}).get("themes", {}).get("indicative_below", 0.8))
+
+
 def measurement_table(results: Results) -> pd.DataFrame:
-    """:func:`measurement_quality` for display: F1 with its interval as text."""
+    """:func:`measurement_quality` for display: F1 with its interval as text, status in words."""
     q = measurement_quality(results)
     level = results.meta.get("config", {}).get("compare", {}).get("confidence", 0.95)
-    interval = [f"{lo:.2f}–{hi:.2f}" if lo == lo else "" for lo, hi in zip(q["f1_low"], q["f1_high"])]
-    return pd.DataFrame({"theme": q["theme"], "F1 on the locked test": q["f1"],
-                         f"{level:.0%} interval": interval, "precision": q["precision"], "recall": q["recall"],
-                         "segments with the theme": q["support"], "status": q["status"]})
+    interval = [f"{i18n.num(lo)}–{i18n.num(hi)}" if lo == lo else "" for lo, hi in zip(q["f1_low"], q["f1_high"])]
+    return pd.DataFrame({"theme": q["theme"], "f1": q["f1"], i18n.interval_name(level): interval,
+                         "precision": q["precision"], "recall": q["recall"], "support": q["support"],
+                         "status": [i18n.value("status", s) for s in q["status"]]})
 
 
 def measurement_note_html(results: Results) -> str:
@@ -366,22 +502,14 @@ def measurement_note_html(results: Results) -> str:
     q = measurement_quality(results)
     method = results.meta.get("theme_method", "lexicon")
     weak = q[(q["status"] == INDICATIVE) & q["key"].isin(results.keys)]["theme"].tolist()
-    v = results.validation
-    test = v[v["split"] == "test"] if v is not None and "split" in v else pd.DataFrame()
-    if len(test):
-        n_seg, n_mun = int(test["n_segments"].max()), int(test["n_groups"].max())
-        where = (f"Its agreement with careful hand coding was measured once on a locked test set of {n_seg} "
-                 f"segments from {n_mun} municipalities that no part of the method was fitted or tuned on.")
-    else:
-        where = "It has not been checked against a locked test set, so every theme is indicative only."
-    limit = float(results.meta.get("config", {}).get("themes", {}).get("indicative_below", 0.8))
-    flag = (f" Themes with F1 below {limit:.2f} are marked <em>{INDICATIVE}</em>: {html.escape(', '.join(weak))}; "
-            "read their shares and differences as rough." if weak else
-            f" Every theme reached F1 {limit:.2f} or more.")
-    text = (f"<p><strong>How the themes were measured.</strong> Each segment was coded by "
-            f"{html.escape(METHOD_NAMES.get(method, method))}. {where}{flag} "
-            "The measurement has an error rate: a share is the share of segments the method codes, "
-            "not a count by a person.</p>")
+    size = _test_size(results)
+    where = (t("note.tested", segments=i18n.integer(size[0]), municipalities=i18n.integer(size[1]))
+             if size else t("note.untested"))
+    limit = i18n.num(indicative_limit(results), 2)
+    flag = (t_html("note.weak", limit=limit, themes=", ".join(weak)) if weak else t("note.strong", limit=limit))
+    text = (f"<p><strong>{html.escape(t('note.heading'))}</strong> "
+            f"{t_html('note.coded_by', method=i18n.value('method_long', method))} {html.escape(where)} {flag} "
+            f"{html.escape(t('note.error_rate'))}</p>")
     return TABLE_CSS + text + table_html(measurement_table(results), max_rows=20)
 
 
@@ -438,6 +566,7 @@ def keyness_summary(keyness: pd.DataFrame, n: int = 6) -> pd.DataFrame:
     """One row per municipality: its ``n`` most distinctive lemmas with their log ratio."""
     rows = []
     for name, part in keyness.sort_values(["municipality", "rank"]).groupby("municipality", sort=True):
-        rows.append({"municipality": name, "distinctive words (log ratio)": ", ".join(
-            f"{r.lemma} ({r.log_ratio:+.1f})" for r in part.head(n).itertuples())})
-    return pd.DataFrame(rows, columns=["municipality", "distinctive words (log ratio)"])
+        rows.append({"municipality": name, "distinctive": ", ".join(
+            f"{r.lemma} ({'+' if r.log_ratio >= 0 else ''}{i18n.num(r.log_ratio, 1)})"
+            for r in part.head(n).itertuples())})
+    return pd.DataFrame(rows, columns=["municipality", "distinctive"])

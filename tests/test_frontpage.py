@@ -1,0 +1,107 @@
+"""The front page's finding: the largest supported like-with-like differences in words, the method
+in two sentences, and a headline figure that stays readable at 98 municipalities."""
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import frontpage, i18n
+from analysis.themes import load_codebook
+
+
+def _results(differences: pd.DataFrame, f1: dict[str, float]):
+    book = load_codebook()
+    rows = [{"method": "combined", "theme": k, "split": "test", "n_groups": 15, "n_segments": 210, "f1": v,
+             "f1_low": v - 0.1, "f1_high": min(v + 0.05, 1.0), "precision": v, "recall": v, "support": 20}
+            for k, v in f1.items()]
+    meta = {"theme_method": "combined", "config": {"themes": {"indicative_below": 0.8},
+                                                   "compare": {"confidence": 0.95}}}
+    results = SimpleNamespace(codebook=book, keys=book.keys, meta=meta, validation=pd.DataFrame(rows),
+                              differences=differences)
+    results.labels = book.labels("da")
+    return results
+
+
+F1 = {"bolig": 0.86, "sundhed": 0.87, "beskaeftigelse": 0.89, "recovery": 0.77, "faellesskab": 0.96,
+      "inddragelse": 0.67, "forebyggelse": 0.88, "koordinering": 0.83}
+
+DIFFERENCES = pd.DataFrame([
+    # theme, unit_a, unit_b, share_a, share_b, difference, ci_low, ci_high, supported, same_doc_type
+    ("inddragelse", "Frederiksberg · politik", "Odsherred · politik", 0.2424, 0.0857, 0.1567, 0.012, 0.32, 1, 1),
+    ("bolig", "Aarhus · politik", "Odense · politik", 0.10, 0.40, -0.30, -0.45, -0.12, 1, 1),  # B larger: turned
+    ("sundhed", "Aarhus · politik", "Vejle · notat", 0.60, 0.05, 0.55, 0.3, 0.7, 1, 0),  # not like with like
+    ("koordinering", "Aarhus · politik", "Odense · politik", 0.70, 0.10, 0.60, -0.02, 0.9, 0, 1),  # not supported
+    ("faellesskab", "Aarhus · politik", "Odense · politik", 0.30, 0.20, 0.10, 0.01, 0.2, 1, 1),
+], columns=["theme", "unit_a", "unit_b", "share_a", "share_b", "difference", "ci_low", "ci_high", "supported",
+            "same_doc_type"])
+
+
+def test_the_largest_supported_like_with_like_differences_are_put_in_words():
+    results = _results(DIFFERENCES, F1)
+    sentences = frontpage.difference_sentences(results)
+    nb = "\u00a0"
+    assert sentences == [
+        f"Bolig og hjemløshed fylder mere hos Odense (politik) end hos Aarhus (politik): 40{nb}% mod 10{nb}% af "
+        f"afsnittene, forskel 30 point, 95{nb}%-interval 12 til 45.",
+        f"Inddragelse og mødet med kommunen fylder mere hos Frederiksberg (politik) end hos Odsherred (politik): "
+        f"24{nb}% mod 9{nb}% af afsnittene, forskel 16 point, 95{nb}%-interval 1 til 32. "
+        "<span class='weak'>Temaet er målt vejledende (F1 0,67).</span>",
+        f"Fællesskab og civilsamfund fylder mere hos Aarhus (politik) end hos Odense (politik): 30{nb}% mod "
+        f"20{nb}% af afsnittene, forskel 10 point, 95{nb}%-interval 1 til 20.",
+    ]
+    assert len(frontpage.difference_sentences(results, n=2)) == 2
+    with i18n.using("en"):
+        results.labels = results.codebook.labels("en")
+        first = frontpage.difference_sentences(results)[0]
+    assert first == ("Housing and homelessness takes up more of Odense (politik) than of Aarhus (politik): 40% vs 10% "
+                     "of the paragraphs, difference 30 points, 95% interval 12 to 45.")
+
+
+def test_corpus_values_in_the_sentences_are_escaped():
+    d = DIFFERENCES.head(1).assign(unit_a="<b>Frederiksberg</b> · politik")
+    assert "&lt;b&gt;Frederiksberg&lt;/b&gt; (politik)" in frontpage.difference_sentences(_results(d, F1))[0]
+
+
+def test_the_method_in_two_sentences_names_the_test_the_range_and_the_weak_themes():
+    text = frontpage.method_sentences(_results(DIFFERENCES, F1), "02-themes.html")
+    assert "et låst testsæt med 210 afsnit fra 15 kommuner" in text
+    assert "F1 er mellem 0,67 og 0,96 pr. tema" in text
+    assert "markeret vejledende (Recovery og rehabilitering og Inddragelse og mødet med kommunen)" in text
+    assert text.endswith("se <a href='02-themes.html'>temarapporten</a>.")
+    assert len(re.findall(r"\. [A-ZÆØÅ]", text)) == 1  # two sentences ("pr. tema" is no sentence end)
+    untested = frontpage.method_sentences(_results(DIFFERENCES, {}), "02-themes.html")
+    assert "ikke kontrolleret mod et låst testsæt, så alle temaer er vejledende" in untested
+
+
+def test_the_headline_figure_keeps_a_row_per_unit_readable_at_98_municipalities():
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+    from analysis.corpus import load_municipalities
+
+    names = sorted(load_municipalities()["municipality"])
+    assert len(names) == 98
+    rng = np.random.default_rng(1)
+    keys = load_codebook().keys
+    rows = []
+    for name in names:
+        for doc_type in ("politik", "strategi"):
+            for key in keys:
+                share = float(rng.uniform(0, 0.5))
+                rows.append((f"{name} · {doc_type}", name, doc_type, key, share, max(0.0, share - 0.1), share + 0.1))
+    profiles = pd.DataFrame(rows, columns=["unit", "municipality", "doc_type", "theme", "share_segments",
+                                           "segments_ci_low", "segments_ci_high"])
+    fig = plots.plot_headline(profiles, keys)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 196
+    assert labels[0] == f"{names[0]} · politik" and labels[-1] == f"{names[-1]} · strategi"
+    pitch = ax.get_window_extent().height / 196  # pixels per row
+    text_height = max(t.get_window_extent().height for t in ax.get_yticklabels())
+    assert pitch >= text_height, (pitch, text_height)  # names never overlap
+    assert fig.get_size_inches()[1] < 40
+    plt.close(fig)
