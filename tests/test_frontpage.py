@@ -35,6 +35,7 @@ DIFFERENCES = pd.DataFrame([
     ("sundhed", "Aarhus · politik", "Vejle · notat", 0.60, 0.05, 0.55, 0.3, 0.7, 1, 0),  # not like with like
     ("koordinering", "Aarhus · politik", "Odense · politik", 0.70, 0.10, 0.60, -0.02, 0.9, 0, 1),  # not supported
     ("faellesskab", "Aarhus · politik", "Odense · politik", 0.30, 0.20, 0.10, 0.01, 0.2, 1, 1),
+    ("bolig", "Aarhus · politik", "Vejle · politik", 0.10, 0.35, -0.25, -0.4, -0.1, 1, 1),  # bolig's second: left out
 ], columns=["theme", "unit_a", "unit_b", "share_a", "share_b", "difference", "ci_low", "ci_high", "supported",
             "same_doc_type"])
 
@@ -45,19 +46,19 @@ def test_the_largest_supported_like_with_like_differences_are_put_in_words():
     nb = "\u00a0"
     assert sentences == [
         f"Bolig og hjemløshed fylder mere hos Odense (politik) end hos Aarhus (politik): 40{nb}% mod 10{nb}% af "
-        f"afsnittene, forskel 30 point, 95{nb}%-interval 12 til 45.",
+        f"afsnittene, forskel 30 procentpoint, 95{nb}%-interval 12 til 45.",
         f"Inddragelse og mødet med kommunen fylder mere hos Frederiksberg (politik) end hos Odsherred (politik): "
-        f"24{nb}% mod 9{nb}% af afsnittene, forskel 16 point, 95{nb}%-interval 1 til 32. "
-        "<span class='weak'>Temaet er målt vejledende (F1 0,67).</span>",
+        f"24{nb}% mod 9{nb}% af afsnittene, forskel 16 procentpoint, 95{nb}%-interval 1 til 32. "
+        "<span class='weak'>Temaet er kun vejledende (F1 0,67).</span>",
         f"Fællesskab og civilsamfund fylder mere hos Aarhus (politik) end hos Odense (politik): 30{nb}% mod "
-        f"20{nb}% af afsnittene, forskel 10 point, 95{nb}%-interval 1 til 20.",
+        f"20{nb}% af afsnittene, forskel 10 procentpoint, 95{nb}%-interval 1 til 20.",
     ]
     assert len(frontpage.difference_sentences(results, n=2)) == 2
     with i18n.using("en"):
         results.labels = results.codebook.labels("en")
         first = frontpage.difference_sentences(results)[0]
     assert first == ("Housing and homelessness takes up more of Odense (politik) than of Aarhus (politik): 40% vs 10% "
-                     "of the paragraphs, difference 30 points, 95% interval 12 to 45.")
+                     "of the paragraphs, difference 30 percentage points, 95% interval 12 to 45.")
 
 
 def test_corpus_values_in_the_sentences_are_escaped():
@@ -68,12 +69,12 @@ def test_corpus_values_in_the_sentences_are_escaped():
 def test_the_method_in_two_sentences_names_the_test_the_range_and_the_weak_themes():
     text = frontpage.method_sentences(_results(DIFFERENCES, F1), "02-themes.html")
     assert "et låst testsæt med 210 afsnit fra 15 kommuner" in text
-    assert "F1 er mellem 0,67 og 0,96 pr. tema" in text
-    assert "markeret vejledende (Recovery og rehabilitering og Inddragelse og mødet med kommunen)" in text
+    assert "F1 ligger mellem 0,67 og 0,96 for de enkelte temaer" in text
+    assert "markeret som vejledende (Recovery og rehabilitering og Inddragelse og mødet med kommunen)" in text
     assert text.endswith("se <a href='02-themes.html'>temarapporten</a>.")
     assert len(re.findall(r"\. [A-ZÆØÅ]", text)) == 1  # two sentences ("pr. tema" is no sentence end)
     untested = frontpage.method_sentences(_results(DIFFERENCES, {}), "02-themes.html")
-    assert "ikke kontrolleret mod et låst testsæt, så alle temaer er vejledende" in untested
+    assert "ikke valideret mod et låst testsæt, så alle temaer er vejledende" in untested
 
 
 def test_the_headline_figure_keeps_a_row_per_unit_readable_at_98_municipalities():

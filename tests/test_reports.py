@@ -100,13 +100,13 @@ HEADINGS = {
         "01-corpus.html": ["Korpusoversigt", "Korpusset i tal", "Dokumenter", "Ord pr. kommune og dokumenttype",
                            "Overskrifter", "Denne kørsel"],
         "02-themes.html": ["Temaer", "Kodebogen", "Hvor ofte hvert tema kodes", "Hvor godt temaerne måles",
-                           "Valg af metode", "Er sandsynlighederne til at stole på?", "Ordene bag temaerne",
-                           "Klynger nedefra"],
-        "03-compare.html": ["Sammenligning af kommuner", "Hvor meget temaerne kan bære", "De sammenlignede dokumenter",
+                           "Valg af metode", "Er scorerne reelle sandsynligheder?", "Ordene bag temaerne",
+                           "Datadrevne klynger"],
+        "03-compare.html": ["Sammenligning af kommuner", "Hvor meget man kan stole på temaerne", "De sammenlignede dokumenter",
                             "Temaprofiler", "Forskelle, som intervallerne understøtter",
-                            "Lighed og gruppering af kommuner", "Kendetegnende ord", "Temaer der optræder sammen",
+                            "Lighed og gruppering af kommuner", "Kendetegnende ord", "Temaer, der optræder sammen",
                             "Udsagn i sammenhæng"],
-        "profile-aalborg.html": ["Kommuneprofil", "Aalborg", "Dokumenter", "Hvor meget temaerne kan bære",
+        "profile-aalborg.html": ["Kommuneprofil", "Aalborg", "Dokumenter", "Hvor meget man kan stole på temaerne",
                                  "Temaer sammenlignet med de andre kommuner", "Kendetegnende ord",
                                  "Centrale udsagn pr. tema"],
     },
@@ -211,6 +211,13 @@ def test_second_run_while_locked_exits_with_a_clear_message(report):
         code, _, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", out, "-q")
     assert code == 3
     assert "another report run is writing to this output folder; wait for it to finish, or pass --wait" in stderr
+
+
+def test_an_unknown_language_is_bad_input_before_anything_runs(tmp_path):
+    code, _, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", tmp_path / "out", "--language", "fr")
+    assert code == 2
+    assert "error: --language: 'fr' is not a report language; use da or en" in stderr
+    assert not (tmp_path / "out" / "tables").exists()
 
 
 def test_unknown_municipality_is_bad_input(report):
@@ -330,15 +337,15 @@ def test_reports_say_how_far_to_trust_each_theme(report):
     profile = visible_text((run / "profile-aalborg.html").read_text(encoding="utf-8"))
     labels = load_codebook().labels("da")
     for key in weak:  # named in the note as vejledende
-        assert f"{labels[key]}" in profile.split("markeret vejledende:")[1], key
+        assert f"{labels[key]}" in profile.split("markeret som vejledende:")[1], key
     compare = (run / "03-compare.html").read_text(encoding="utf-8")
     for key in KEYS:  # every theme's heading in the figures and tables carries its F1 and the flag
         f1 = f"{test.loc[key, 'f1']:.2f}".replace(".", ",")
         flag = f"{labels[key]} (F1 {f1}, vejledende)" if key in weak else f"{labels[key]} (F1 {f1})"
         assert flag in profile, flag  # passages per theme (headings) and words per theme (table)
     index = visible_text((run / "index.html").read_text(encoding="utf-8"))
-    assert "er markeret vejledende (" in index and "se temarapporten" in index
-    assert all(labels[k] in index.split("er markeret vejledende (")[1].split(")")[0] for k in weak)
+    assert "er markeret som vejledende (" in index and "se temarapporten" in index
+    assert all(labels[k] in index.split("er markeret som vejledende (")[1].split(")")[0] for k in weak)
 
 
 def _catalogue_texts():
@@ -374,18 +381,26 @@ def test_numbers_are_written_the_danish_way_in_danish_and_the_english_way_in_eng
     assert re.search(r"<td>0,\d\d–[01],\d\d</td>", da) and re.search(r"<td>0\.\d\d–[01]\.\d\d</td>", en)
     assert "<td>vejledende</td>" in da and "<td>indicative only</td>" in en
     assert re.search(r"\d+\u00a0%", da) and not re.search(r"\d\u00a0%", en)
+    compare_da = (report[2] / "03-compare.html").read_text(encoding="utf-8")
+    compare_en = (report_en[2] / "03-compare.html").read_text(encoding="utf-8")
+    for label in ("Kommune", "Titel", "Type", "År", "Afsnit", "Tema", "F1 på det låste testsæt", "Præcision",
+                  "95\u00a0%-interval", "Kendetegnende ord (log-ratio)"):
+        assert f"<th>{label}</th>" in compare_da, label
+    for label in ("Municipality", "Title", "Type", "Year", "Paragraphs", "Theme", "F1 on the locked test",
+                  "Precision", "95% interval", "Distinctive words (log ratio)"):
+        assert f"<th>{label}</th>" in compare_en, label
     index = (report_en[2] / "index.html").read_text(encoding="utf-8")
     assert re.search(r"<th>Finished</th><td>\d{1,2} (January|February|March|April|May|June|July|August|September|"
                      r"October|November|December) 20\d\d, \d\d:\d\d UTC</td>", index)
-    assert '<html lang="en">' in index and "The analysis rests on 5 documents from 5 municipalities" in index
+    assert '<html lang="en">' in index and "The analysis rests on 5 documents of the types" in index
 
 
 def test_the_front_page_states_the_corpus_the_figure_and_the_method_before_the_links(report):
     run = report[2]
     index = (run / "index.html").read_text(encoding="utf-8")
     text = visible_text(index)
-    assert ("Analysen bygger på 5 dokumenter fra 5 kommuner af typerne beretning, handleplan, notat, politik og "
-            "strategi fra 2016–2022, i alt 15 afsnit og 291 ord.") in text
+    assert ("Analysen bygger på 5 dokumenter af typerne beretning, handleplan, notat, politik og strategi fra 5 "
+            "kommuner (2016–2022), i alt 15 afsnit og 291 ord.") in text
     assert re.search(r'<img id="headline-figure" src="data:image/png;base64,[A-Za-z0-9+/=]{2000,}"', index)
     order = [index.index(s) for s in ("Analysen bygger på", "headline-figure", "De største forskelle",
                                       "Sådan er temaerne målt", "<h2>Rapporter</h2>", "<h2>Data</h2>",

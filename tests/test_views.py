@@ -73,7 +73,8 @@ def test_measurement_quality_flags_themes_below_the_limit_on_the_locked_test():
     assert q.loc["bolig", "method"] == "combined"  # the cv rows of other methods are not the measurement
     note = measurement_note_html(results)  # Danish by default
     assert "et låst testsæt med 210 afsnit fra 15 kommuner" in note
-    assert "markeret <em>vejledende</em>: Sundhed, psykiatri og misbrug, Fællesskab og civilsamfund, Tidlig" in note
+    assert ("markeret som <em>vejledende</em>: Sundhed, psykiatri og misbrug, Fællesskab og civilsamfund og Tidlig "
+            "indsats og forebyggelse;") in note
     assert "<td>0,81–0,96</td>" in note and "<td>vejledende</td>" in note and "<td>valideret</td>" in note
     labels = flag_labels(results)
     assert labels["bolig"] == "Bolig og hjemløshed (F1 0,91)"
@@ -93,5 +94,5 @@ def test_without_a_locked_test_every_theme_is_indicative():
 
     results = _results_with_validation({})
     assert (measurement_quality(results)["status"] == INDICATIVE).all()
-    assert "ikke kontrolleret mod et låst testsæt, så alle temaer er vejledende" in measurement_note_html(results)
-    assert flag_labels(results)["bolig"] == "Bolig og hjemløshed (ikke testet, vejledende)"
+    assert "ikke valideret mod et låst testsæt, så alle temaer er vejledende" in measurement_note_html(results)
+    assert flag_labels(results)["bolig"] == "Bolig og hjemløshed (ikke valideret, vejledende)"

@@ -54,12 +54,17 @@ def number_axis(axis, decimals: int = 1) -> None:
 
 
 def wrap(label: str, width: int = 22) -> str:
-    """Wrap a long label onto several lines."""
-    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
+    """Wrap a long label onto several lines (each of its own lines separately)."""
+    return "\n".join("\n".join(textwrap.wrap(line, width)) or line for line in str(label).split("\n"))
+
+
+def _flag_apart(label: str) -> str:
+    """A theme label's flag, "(F1 0,86)" or "(F1 0,67, vejledende)", on a line of its own."""
+    return label.replace(" (", "\n(", 1) if label.endswith(")") else label
 
 
 def _labels(keys, labels: dict | None, width: int = 22) -> list[str]:
-    return [wrap((labels or {}).get(k, k), width) for k in keys]
+    return [wrap(_flag_apart((labels or {}).get(k, k)), width) for k in keys]
 
 
 def plot_documents(documents: pd.DataFrame) -> plt.Figure:
@@ -380,8 +385,7 @@ def plot_headline(profiles: pd.DataFrame, keys: list[str], labels: dict | None =
         colours = [colour[d] for d in part["doc_type"]]
         ax.hlines(rows, part["segments_ci_low"], part["segments_ci_high"], colors=colours, linewidth=1.4, zorder=2)
         ax.scatter(part["share_segments"], rows, c=colours, s=12 if many else 22, zorder=3)
-        title = (labels or {}).get(key, key).replace(" (", "\n(")  # the F1 flag on its own line
-        ax.set_title("\n".join(wrap(line, 16) for line in title.split("\n")), fontsize=9)
+        ax.set_title(wrap(_flag_apart((labels or {}).get(key, key)), 16), fontsize=9)
         ax.set_xlim(0, top)
         percent_axis(ax.xaxis)
         ax.tick_params(axis="x", labelsize=7)

@@ -314,14 +314,17 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
     """
     from filelock import FileLock, Timeout
 
+    from analysis.errors import InputError, Problem
+    from analysis.i18n import LANGUAGES
+
+    if language is not None and language not in LANGUAGES:  # before anything is made or written
+        raise InputError([Problem("--language", f"'{language}' is not a report language",
+                                  fix="use " + " or ".join(LANGUAGES))])
+
     from analysis import i18n
     from analysis.corpus import resolve_municipality
     from analysis.errors import InputError, Problem
     from analysis.pipeline import ensure_tables, ensure_workbook
-
-    if language is not None and language not in i18n.LANGUAGES:
-        raise InputError([Problem("--language", f"'{language}' is not a report language",
-                                  fix="use " + " or ".join(i18n.LANGUAGES))])
 
     out = Path(out).resolve()
     reports = out / "reports"

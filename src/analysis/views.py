@@ -462,7 +462,7 @@ def measurement_quality(results: Results) -> pd.DataFrame:
 
 def flag_labels(results: Results) -> dict[str, str]:
     """Theme key -> label with the method's F1 on the locked test: "Bolig og hjemløshed (F1 0,86)",
-    "Inddragelse (F1 0,67, vejledende)" below ``themes.indicative_below``, "(ikke testet,
+    "Inddragelse (F1 0,67, vejledende)" below ``themes.indicative_below``, "(ikke valideret,
     vejledende)" without a test figure."""
     q = measurement_quality(results).set_index("key")
     labels = {}
@@ -506,7 +506,7 @@ def measurement_note_html(results: Results) -> str:
     where = (t("note.tested", segments=i18n.integer(size[0]), municipalities=i18n.integer(size[1]))
              if size else t("note.untested"))
     limit = i18n.num(indicative_limit(results), 2)
-    flag = (t_html("note.weak", limit=limit, themes=", ".join(weak)) if weak else t("note.strong", limit=limit))
+    flag = (t_html("note.weak", limit=limit, themes=i18n.join(weak)) if weak else t("note.strong", limit=limit))
     text = (f"<p><strong>{html.escape(t('note.heading'))}</strong> "
             f"{t_html('note.coded_by', method=i18n.value('method_long', method))} {html.escape(where)} {flag} "
             f"{html.escape(t('note.error_rate'))}</p>")
