@@ -408,3 +408,44 @@ def test_the_front_page_states_the_corpus_the_figure_and_the_method_before_the_l
     assert order == sorted(order)
     assert "Kun dokumenter af samme type er sammenlignet" in text
     assert "href='02-themes.html'>temarapporten</a>" in index and "href='03-compare.html'>sammenligningen</a>" in index
+
+
+def test_every_text_in_the_danish_figures_is_danish(report):
+    """Titles, axes, ticks, legends and cell labels of every figure, drawn from the run's tables."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from analysis import i18n, plots, views
+
+    out, _, _ = report
+    english = re.compile(r"\b(the|of|and|with|segments?|share|theme|words?|municipalit\w+|intercoder|train|"
+                         r"cross-validated|test|probability|similarity|distance|clusters?)\b", re.I)
+    with i18n.using("da"):
+        results = views.load_results(out)
+        comparison = views.comparison(results)
+        flagged = results.flagged_labels
+        figures = [
+            plots.plot_documents(results.documents),
+            plots.plot_theme_prevalence(results.segments, results.keys, flagged),
+            plots.plot_validation(results.validation, results.keys, results.labels),
+            plots.plot_reliability(results.calibration),
+            plots.plot_clusters(results.clusters, flagged),
+            plots.plot_theme_heatmap(comparison.profiles, results.keys, flagged, comparison.confidence),
+            plots.plot_similarity(comparison.similarity),
+            plots.plot_dendrogram(comparison.linkages["themes"]),
+            plots.plot_keyness_grid(comparison.keyness),
+            plots.plot_cooccurrence(comparison.cooccurrence, results.keys, flagged),
+            plots.plot_profile(results.profiles, "Aalborg", results.keys, flagged),
+            plots.plot_keyness(results.keyness, "Aalborg"),
+            plots.plot_headline(results.profiles, results.keys, flagged),
+        ]
+        corpus_words = set(" ".join(results.segments["text"]).lower().split())
+        for fig in figures:
+            fig.canvas.draw()
+            texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+            assert texts
+            for text in texts:
+                hits = [w for w in english.findall(text) if w.lower() not in corpus_words]
+                assert not hits, (fig.axes[0].get_title() if fig.axes else "", text)
+                assert not re.search(r"\d\.\d{1,2}(?!\d)", text), text  # a decimal comma ("3.920" is a thousand)
+            plt.close(fig)

@@ -125,7 +125,8 @@ def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | No
     inter = validation[validation["split"] == "intercoder"]
     for i, (method, part) in enumerate(inter.groupby("method", sort=False)):
         f1 = part.set_index("theme").reindex(rows)["f1"]
-        ax.plot(x, f1, linestyle="none", marker="_", markersize=14, color=OKABE_ITO[5 + i % 2], label=method)
+        ax.plot(x, f1, linestyle="none", marker="_", markersize=14, color=OKABE_ITO[5 + i % 2],
+                label=i18n.value("method", method))
     ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1, label=t("plot.limit_line"))
     ax.set_xticks(x, names, rotation=45, ha="right")
     ax.set_ylim(0, 1.05)
