@@ -106,3 +106,40 @@ def test_the_headline_figure_keeps_a_row_per_unit_readable_at_98_municipalities(
     assert pitch >= text_height, (pitch, text_height)  # names never overlap
     assert fig.get_size_inches()[1] < 40
     plt.close(fig)
+
+
+def test_an_interval_end_under_one_point_is_not_written_as_zero():
+    assert i18n.points(0.004) == "0,4" and i18n.points(-0.004) == "-0,4" and i18n.points(0.0) == "0"
+    assert i18n.points(0.0096) == "1" and i18n.points(float("nan")) == ""
+    assert i18n.interval_name(0.975) == "97,5\u00a0%-interval" and i18n.interval_name(0.9) == "90\u00a0%-interval"
+
+
+def test_coder_pairs_and_flags_in_figures_are_worded_in_the_language():
+    from analysis.plots import _flag_apart, coder_label
+
+    assert coder_label("intercoder, corpus (MK vs LH)") == "to kodere, korpusset (MK mod LH)"
+    assert coder_label("intercoder, development set (A vs B)") == "to kodere, udviklingssættet (A mod B)"
+    with i18n.using("en"):
+        assert coder_label("intercoder, corpus (MK vs LH)") == "intercoder, corpus (MK vs LH)"
+        assert coder_label("combined") == "model with the codebook lexicon"
+    assert _flag_apart("Bolig (inkl. herberg) (F1 0,86)") == "Bolig (inkl. herberg)\n(F1 0,86)"
+    assert _flag_apart("Bolig og hjemløshed") == "Bolig og hjemløshed"
+
+
+def test_a_front_page_that_cannot_be_made_still_lists_the_reports_and_says_why(tmp_path):
+    from analysis.reports import NotebookResult, ReportRun, _index_html
+
+    (tmp_path / "01-corpus.html").write_text("x", encoding="utf-8")
+    run = ReportRun("20261130-000000", tmp_path, tmp_path / "index.html")
+    run.notebooks = [NotebookResult("01-corpus", "Korpusoversigt", tmp_path / "01-corpus.ipynb",
+                                    html=tmp_path / "01-corpus.html", size_mb=0.3),
+                     NotebookResult("02-themes", "Temaer", tmp_path / "02-themes.ipynb", error="cell 3 failed")]
+    run.meta = {"finished": "2026-11-30T00:00:00+00:00", "corpus": "/x/<corpus>", "corpus_fingerprint": "abc",
+                "n_documents": 5, "n_skipped": 0, "n_municipalities": 4, "n_segments": 129,
+                "codebook_version": "2026.11-1", "theme_method": "combined", "git_commit": "f00", "versions": {},
+                "language": "da"}
+    page = _index_html(run, tmp_path / "no-tables", None)  # no tables: the finding cannot be made
+    assert "href='01-corpus.html'>Korpusoversigt</a>" in page and "<strong>fejlede</strong> (cell 3 failed)" in page
+    assert "/x/&lt;corpus&gt;" in page and "30. november 2026 kl. 00.00 UTC" in page
+    assert len(run.warnings) == 1 and "the front page's finding could not be made (FileNotFoundError" in run.warnings[0]
+    assert i18n.language() == "da"

@@ -102,6 +102,16 @@ def test_tables_show_labels_and_danish_numbers_but_years_stay_plain():
         assert "<td class='num'>2024</td><td class='num'>12,345</td><td class='num'>0.86</td>" in page
 
 
+def test_a_missing_value_does_not_turn_years_and_counts_into_decimals():
+    from analysis.views import table_html
+
+    frame = pd.DataFrame({"year": [2024.0, float("nan")], "n_segments": [1234.0, float("nan")], "f1": [0.5, 0.25]})
+    with i18n.using("da"):
+        page = table_html(frame)
+    assert "<td class='num'>2024</td><td class='num'>1.234</td><td class='num'>0,50</td>" in page
+    assert "<td class='num'></td><td class='num'></td><td class='num'>0,25</td>" in page
+
+
 def test_values_filled_into_html_texts_are_escaped():
     with i18n.using("da"):
         text = i18n.t_html("plot.keyness_title", municipality="<b>x</b>")

@@ -111,13 +111,15 @@ def method_sentences(results: views.Results, themes_href: str) -> str:
     method = i18n.value("method_long", results.meta.get("theme_method", "lexicon"))
     size = views._test_size(results)
     href = html.escape(themes_href, quote=True)
+    n_themes = i18n.integer(len(results.keys))
     if size is None or q["f1"].isna().all():
-        return t("front.method_untested", method=html.escape(method), href=href)
+        return t("front.method_untested", method=html.escape(method), href=href, n_themes=n_themes)
     low, high = q["f1"].min(), q["f1"].max()
     weak = q[q["status"] == views.INDICATIVE]["theme"].tolist()
     values = {"method": html.escape(method), "segments": i18n.integer(size[0]),
               "municipalities": i18n.integer(size[1]), "limit": i18n.num(views.indicative_limit(results), 2),
-              "range": t("front.range", low=i18n.num(low, 2), high=i18n.num(high, 2)), "href": href}
+              "range": t("front.range", low=i18n.num(low, 2), high=i18n.num(high, 2)), "href": href,
+              "n_themes": n_themes}
     if weak:
         return t("front.method", weak=html.escape(i18n.join(weak)), **values)
     return t("front.method_all_strong", **values)
@@ -161,15 +163,14 @@ def front_page_html(results: views.Results | None, run) -> str:
     m = run.meta
     lang = i18n.language()
     overview, profiles = _report_links(run)
-    themes = next((nb.html.name for nb in run.notebooks if nb.name == "02-themes" and nb.html is not None),
-                  "02-themes.html")
+    written = {nb.name: nb.html.name for nb in run.notebooks if nb.html is not None and nb.error is None}
+    themes = written.get("02-themes", "#reports")  # a report that failed: point at the list that says so
     finding = ""
     if results is not None:
         png = base64.b64encode(headline_png(results)).decode("ascii")
         confidence = results.meta["config"]["compare"]["confidence"]
         sentences = difference_sentences(results)
-        compare = next((nb.html.name for nb in run.notebooks if nb.name == "03-compare" and nb.html is not None),
-                       "03-compare.html")
+        compare = written.get("03-compare", "#reports")
         findings = ("<ol class='findings'>" + "".join(f"<li>{s}</li>" for s in sentences) + "</ol>" if sentences
                     else f"<p>{html.escape(t('front.no_differences'))}</p>")
         finding = f"""
@@ -206,7 +207,7 @@ def front_page_html(results: views.Results | None, run) -> str:
 <body>
 <h1>{html.escape(t('front.title'))}</h1>
 {finding}
-<h2>{html.escape(t('front.reports_heading'))}</h2>
+<h2 id="reports">{html.escape(t('front.reports_heading'))}</h2>
 <p>{html.escape(t('front.reports_text'))}</p>
 <ul class="reports">{''.join(overview)}</ul>
 {profile_list}

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import html
-import math
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -142,9 +141,17 @@ def _group(digits: str) -> str:
     return digits[:head] + "".join(sep + rest[i:i + 3] for i in range(0, len(rest), 3))
 
 
+def _missing(x) -> bool:
+    """None, NaN of any float type, or pandas' NA."""
+    try:
+        return x is None or bool(x != x) or str(x) == "<NA>"
+    except TypeError:  # pd.NA refuses comparison in a boolean context
+        return True
+
+
 def num(x: float, decimals: int = 2) -> str:
     """A number with a decimal comma (da) or point (en) and thousands grouped: '1.234,50'."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if _missing(x):
         return ""
     text = f"{abs(float(x)):.{decimals}f}"
     whole, _, frac = text.partition(".")
@@ -160,19 +167,24 @@ def integer(n: int) -> str:
 
 def pct(x: float, decimals: int = 0) -> str:
     """A share as a percentage: '24 %' (da, with the space Danish writes), '24%' (en)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if _missing(x):
         return ""
     return num(100 * float(x), decimals) + ("\u00a0%" if language() == "da" else "%")
 
 
 def points(x: float) -> str:
-    """A difference of shares in percentage points, as a whole number: '16'."""
-    return num(round(100 * float(x)), 0)
+    """A difference of shares in percentage points: a whole number ('16'), or one decimal when
+    it is under one point but not zero, so that an interval end never reads as 0 ('0,4')."""
+    if _missing(x):
+        return ""
+    value = 100 * float(x)
+    return num(value, 1) if 0 < abs(value) < 0.95 else num(round(value), 0)
 
 
 def interval_name(confidence: float) -> str:
-    """'95 %-interval' (da), '95% interval' (en)."""
-    return t("fmt.interval", level=pct(confidence))
+    """'95 %-interval' (da), '95% interval' (en); '97,5 %-interval' for a level that needs it."""
+    decimals = 0 if round(100 * confidence, 6).is_integer() else 1
+    return t("fmt.interval", level=pct(confidence, decimals))
 
 
 def date(day: _dt.date | _dt.datetime | str) -> str:

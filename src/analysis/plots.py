@@ -60,7 +60,8 @@ def wrap(label: str, width: int = 22) -> str:
 
 def _flag_apart(label: str) -> str:
     """A theme label's flag, "(F1 0,86)" or "(F1 0,67, vejledende)", on a line of its own."""
-    return label.replace(" (", "\n(", 1) if label.endswith(")") else label
+    cut = label.rfind(" (F1") if " (F1" in label else label.rfind(" (")
+    return label[:cut] + "\n" + label[cut + 1:] if label.endswith(")") and cut > 0 else label
 
 
 def _labels(keys, labels: dict | None, width: int = 22) -> list[str]:
@@ -101,7 +102,20 @@ def plot_theme_prevalence(segments: pd.DataFrame, keys: list[str], labels: dict 
     return fig
 
 
-def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | None = None) -> plt.Figure:
+def coder_label(method: str) -> str:
+    """The validation table's name of a pair of coders ("intercoder, corpus (A vs B)") in the
+    reports' language."""
+    import re
+
+    found = re.fullmatch(r"intercoder, (development set|corpus) \((.+) vs (.+)\)", str(method))
+    if not found:
+        return i18n.value("method", method)
+    where = "plot.coders_dev" if found.group(1) == "development set" else "plot.coders_corpus"
+    return t(where, a=found.group(2), b=found.group(3))
+
+
+def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | None = None,
+                    limit: float = 0.8) -> plt.Figure:
     """F1 per theme: every method cross-validated on the train pool (bars), the method in use on
     the locked test split with its interval (black points), and the coders' agreement (table: validation)."""
     if validation is None or validation.empty:
@@ -126,8 +140,8 @@ def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | No
     for i, (method, part) in enumerate(inter.groupby("method", sort=False)):
         f1 = part.set_index("theme").reindex(rows)["f1"]
         ax.plot(x, f1, linestyle="none", marker="_", markersize=14, color=OKABE_ITO[5 + i % 2],
-                label=i18n.value("method", method))
-    ax.axhline(0.8, color="#555555", linestyle="--", linewidth=1, label=t("plot.limit_line"))
+                label=coder_label(method))
+    ax.axhline(limit, color="#555555", linestyle="--", linewidth=1, label=t("plot.limit_line", limit=i18n.num(limit, 2)))
     ax.set_xticks(x, names, rotation=45, ha="right")
     ax.set_ylim(0, 1.05)
     number_axis(ax.yaxis)

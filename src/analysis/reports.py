@@ -254,7 +254,12 @@ def _index_html(run: ReportRun, out: Path, codebook) -> str:
     from analysis.views import load_results
 
     with i18n.using(run.meta["language"]):
-        return front_page_html(load_results(out, codebook), run)
+        try:
+            return front_page_html(load_results(out, codebook), run)
+        except Exception as exc:  # noqa: BLE001 - the links and the run's metadata must still be written
+            run.warnings.append(f"{run.index}: the front page's finding could not be made ({type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0] if str(exc) else ''}); the page lists the reports only")
+            return front_page_html(None, run)
 
 
 def _publish_latest(reports: Path, run_id: str) -> None:
@@ -323,7 +328,6 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
 
     from analysis import i18n
     from analysis.corpus import resolve_municipality
-    from analysis.errors import InputError, Problem
     from analysis.pipeline import ensure_tables, ensure_workbook
 
     out = Path(out).resolve()

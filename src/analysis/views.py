@@ -120,14 +120,21 @@ def prepare(corpus: str | Path, out: str | Path, config: str | Path | None = Non
 
 #: Whole-number columns written without thousands grouping (years and codes, not counts).
 PLAIN_NUMBERS = {"year", "kommunekode", "rank", "cluster", "part"}
+#: Counts: whole numbers even when a missing value made pandas store the column as floats
+#: (a skipped document has no paragraphs or year).
+COUNTS = {"n_segments", "n_tokens", "segments", "size", "support", "n", "patterns", "freq", "freq_rest", "count",
+          "n_documents"}
 
 
 def _cell(v, column: str, decimals: int) -> tuple[str, bool]:
     """A cell's text in the reports' language, and whether it is a number."""
     if isinstance(v, bool) or not isinstance(v, numbers.Number):
         return ("" if v is None or (isinstance(v, float) and v != v) else str(v)), False
-    if isinstance(v, numbers.Integral):
-        return (str(v) if column in PLAIN_NUMBERS else i18n.integer(v)), True
+    if v != v:  # NaN: a missing number
+        return "", True
+    whole = column in PLAIN_NUMBERS or column in COUNTS
+    if isinstance(v, numbers.Integral) or (whole and float(v).is_integer()):
+        return (str(int(v)) if column in PLAIN_NUMBERS else i18n.integer(int(v))), True
     return i18n.num(v, decimals), True
 
 
