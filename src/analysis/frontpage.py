@@ -109,7 +109,7 @@ def method_sentences(results: views.Results, themes_href: str) -> str:
     q = views.measurement_quality(results)
     q = q[q["key"].isin(results.keys)]
     method = i18n.value("method_long", results.meta.get("theme_method", "lexicon"))
-    size = views._test_size(results)
+    size = views.locked_test_size(results)
     href = html.escape(themes_href, quote=True)
     n_themes = i18n.integer(len(results.keys))
     if size is None or q["f1"].isna().all():

@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import matplotlib
@@ -105,8 +106,6 @@ def plot_theme_prevalence(segments: pd.DataFrame, keys: list[str], labels: dict 
 def coder_label(method: str) -> str:
     """The validation table's name of a pair of coders ("intercoder, corpus (A vs B)") in the
     reports' language."""
-    import re
-
     found = re.fullmatch(r"intercoder, (development set|corpus) \((.+) vs (.+)\)", str(method))
     if not found:
         return i18n.value("method", method)

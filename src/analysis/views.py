@@ -237,13 +237,10 @@ def supported_differences(differences: pd.DataFrame, labels: dict[str, str], sam
     d = d.loc[d["difference"].abs().sort_values(ascending=False, kind="stable").index]
     shown = pd.DataFrame({
         "theme": d["theme"].map(labels), "unit_a": d["unit_a"], "unit_b": d["unit_b"],
-        "share_a": [i18n.pct(x) for x in d.get("share_a", pd.Series(float("nan"), index=d.index))],
-        "share_b": [i18n.pct(x) for x in d.get("share_b", pd.Series(float("nan"), index=d.index))],
+        "share_a": [i18n.pct(x) for x in d["share_a"]], "share_b": [i18n.pct(x) for x in d["share_b"]],
         "difference": [i18n.points(x) for x in d["difference"]],
-        i18n.interval_name(confidence): [
-            f"{i18n.points(lo)} {t('fmt.to')} {i18n.points(hi)}" if lo == lo else ""
-            for lo, hi in zip(d.get("ci_low", pd.Series(float("nan"), index=d.index)),
-                              d.get("ci_high", pd.Series(float("nan"), index=d.index)))],
+        i18n.interval_name(confidence): [f"{i18n.points(lo)} {t('fmt.to')} {i18n.points(hi)}"
+                                         for lo, hi in zip(d["ci_low"], d["ci_high"])],
     })
     if not same_type_only:
         shown["same_doc_type"] = [i18n.value("same", str(int(v))) for v in d["same_doc_type"]]
@@ -482,7 +479,7 @@ def flag_labels(results: Results) -> dict[str, str]:
     return labels
 
 
-def _test_size(results: Results) -> tuple[int, int] | None:
+def locked_test_size(results: Results) -> tuple[int, int] | None:
     """Segments and municipalities of the locked test (None when there is none)."""
     v = results.validation
     test = v[v["split"] == "test"] if v is not None and "split" in v else pd.DataFrame()
@@ -509,7 +506,7 @@ def measurement_note_html(results: Results) -> str:
     q = measurement_quality(results)
     method = results.meta.get("theme_method", "lexicon")
     weak = q[(q["status"] == INDICATIVE) & q["key"].isin(results.keys)]["theme"].tolist()
-    size = _test_size(results)
+    size = locked_test_size(results)
     where = (t("note.tested", segments=i18n.integer(size[0]), municipalities=i18n.integer(size[1]))
              if size else t("note.untested"))
     limit = i18n.num(indicative_limit(results), 2)
