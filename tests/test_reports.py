@@ -403,7 +403,7 @@ def test_the_front_page_states_the_corpus_the_figure_and_the_method_before_the_l
             "kommuner (2016–2022), i alt 15 afsnit og 291 ord.") in text
     assert re.search(r'<img id="headline-figure" src="data:image/png;base64,[A-Za-z0-9+/=]{2000,}"', index)
     order = [index.index(s) for s in ("Analysen bygger på", "headline-figure", "De største forskelle",
-                                      "Sådan er temaerne målt", "<h2>Rapporter</h2>", "<h2>Data</h2>",
+                                      "Sådan er temaerne målt", "<h2 id=\"reports\">Rapporter</h2>", "<h2>Data</h2>",
                                       "<h2>Om denne kørsel</h2>")]
     assert order == sorted(order)
     assert "Kun dokumenter af samme type er sammenlignet" in text
