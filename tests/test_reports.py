@@ -217,6 +217,8 @@ def test_an_unknown_language_is_bad_input_before_anything_runs(tmp_path):
     code, _, stderr = invoke("report", "--corpus", FIXTURE_CORPUS, "--out", tmp_path / "out", "--language", "fr")
     assert code == 2
     assert "error: --language: 'fr' is not a report language; use da or en" in stderr
+    assert "nothing was written (previous outputs kept). Fix them and re-run." in stderr
+    assert "--skip-bad" not in stderr  # skipping documents does not mend an option
     assert not (tmp_path / "out" / "tables").exists()
 
 

@@ -44,8 +44,11 @@ def _fail_input(exc: InputError, wrote_nothing: bool = True) -> None:
         typer.echo(f"error: {problem}", err=True)
     n = len(exc.problems)
     if wrote_nothing:
+        # --skip-bad helps with bad documents, not with a mistyped option such as --language
+        options_only = all(str(p.path).startswith("--") for p in exc.problems)
         typer.echo(f"{n} problem{'s' if n != 1 else ''}; nothing was written (previous outputs kept). "
-                   "Fix them, or re-run with --skip-bad to process the good documents.", err=True)
+                   + ("Fix them and re-run." if options_only else
+                      "Fix them, or re-run with --skip-bad to process the good documents."), err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
