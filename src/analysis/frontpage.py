@@ -144,8 +144,8 @@ def _report_links(run) -> tuple[list[str], list[str]]:
     """List items of the overview reports and of the profiles (name only), failures named."""
     overview, profiles = [], []
     for nb in run.notebooks:
-        is_profile = nb.name.startswith("profile-")
-        name = nb.title.split(": ", 1)[1] if is_profile and ": " in nb.title else nb.title
+        is_profile = nb.municipality is not None
+        name = nb.municipality if is_profile else nb.title
         if nb.html is not None and nb.error is None:
             over = f" <strong>{html.escape(t('front.over_limit'))}</strong>" if nb.over_limit else ""
             size = f"<span class='size'>({i18n.num(nb.size_mb, 1)} MB{over})</span>"

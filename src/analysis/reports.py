@@ -60,6 +60,7 @@ class NotebookResult:
     over_limit: bool = False  # larger than reports.max_html_mb
     seconds: float = 0.0  # executing and converting it
     overhead: float = 0.0  # of which outside its cells: the kernel's start and papermill's own work
+    municipality: str | None = None  # the municipality of a profile report
 
 
 @dataclass
@@ -247,15 +248,16 @@ def convert_to_html(notebook: Path, target: Path, title: str, with_code: bool, l
     return target.stat().st_size / 1e6
 
 
-def _index_html(run: ReportRun, out: Path, codebook) -> str:
-    """The front page (:func:`analysis.frontpage.front_page_html`) in the run's language."""
+def _index_html(run: ReportRun, out: Path, codebook, results=None) -> str:
+    """The front page (:func:`analysis.frontpage.front_page_html`) in the run's language, from
+    the run's loaded ``results`` (loaded from ``out`` when not given)."""
     from analysis import i18n
     from analysis.frontpage import front_page_html
     from analysis.views import load_results
 
     with i18n.using(run.meta["language"]):
         try:
-            return front_page_html(load_results(out, codebook), run)
+            return front_page_html(results if results is not None else load_results(out, codebook), run)
         except Exception as exc:  # noqa: BLE001 - the links and the run's metadata must still be written
             run.warnings.append(f"{run.index}: the front page's finding could not be made ({type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else ''}); the page lists the reports only")
@@ -391,7 +393,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             for future, (source, target, params, html_path, stem, title) in zip(futures, targets):
                 done = future.result()  # in job order: the index lists reports in a fixed order
                 result = NotebookResult(stem, title, target, error=done["error"], seconds=done["seconds"],
-                                        overhead=done["overhead"])
+                                        overhead=done["overhead"], municipality=params.get("municipality"))
                 if progress:
                     echo(f"{'failed' if done['error'] else 'done'} {target.name} in {done['seconds']:.1f} s "
                          f"(kernel and papermill {done['overhead']:.1f} s)")
@@ -416,7 +418,7 @@ def build_reports(corpus: str | Path = "corpus", out: str | Path = "outputs", co
             "theme_method": meta.get("theme_method"), "git_commit": _git_commit(), "versions": _versions(),
             "language": language,
         }
-        run.index.write_text(_index_html(run, out, codebook), encoding="utf-8")
+        run.index.write_text(_index_html(run, out, codebook, results), encoding="utf-8")
         if run.ok:
             _publish_latest(reports, run_id)
         return run
