@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from analysis.clean import clean_inline, join_lines, normalize_text
+from analysis.corpus.clean import clean_inline, join_lines, normalize_text
 
 
 def test_nfc_joins_decomposed_danish_letters():

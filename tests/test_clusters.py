@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.clusters import cluster_segments
-from analysis.config import load_config
+from analysis.base.config import load_config
+from analysis.compare.clusters import cluster_segments
 
 TOPICS = {
     "bolig": "bolig akutbolig herberg hjemløshed husleje lejlighed",
@@ -103,8 +103,8 @@ def test_a_large_corpus_is_fitted_on_a_sample_and_every_segment_assigned(cfg):
 
 
 def test_the_fit_is_reused_while_the_sample_is_unchanged(cfg, tmp_path, monkeypatch):
-    import analysis.clusters as clusters
-    from analysis.clusters import sample_rows
+    import analysis.compare.clusters as clusters
+    from analysis.compare.clusters import sample_rows
 
     segments, themes = _segments(n_per=20, seed=3)
     small = {**cfg, "clusters": {**cfg["clusters"], "sample_size": 30}}

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.corpus import load_corpus, load_municipalities, resolve_municipality, suggest_municipality
-from analysis.errors import InputError
+from analysis.base.errors import InputError
+from analysis.corpus.metadata import load_corpus, load_municipalities, resolve_municipality, suggest_municipality
 
 from conftest import FIXTURE_CORPUS
 
@@ -134,7 +134,7 @@ def test_missing_corpus_folder(tmp_path):
 
 
 def test_a_row_may_leave_off_empty_optional_columns_at_the_end(corpus):
-    from analysis.corpus import load_corpus
+    from analysis.corpus.metadata import load_corpus
 
     with open(corpus / "metadata.csv", encoding="utf-8") as f:
         assert f.readline().strip().endswith(",title,author")  # the fixture has an optional column

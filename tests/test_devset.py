@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.config import load_config
-from analysis.devset import assign_split, devset_path, load_devset
-from analysis.errors import InputError
-from analysis.themes import load_codebook
+from analysis.base.config import load_config
+from analysis.base.errors import InputError
+from analysis.themes.devset import assign_split, devset_path, load_devset
+from analysis.themes.lexicon import load_codebook
 
 KEYS = load_codebook().keys
 DEV = devset_path(load_config(None))
@@ -50,7 +50,8 @@ def test_no_segment_of_the_shipped_corpus_is_in_the_development_set(dev):
 
 def test_the_locked_test_never_reaches_the_training_data(tmp_path):
     """Every fingerprint of the test split stays out of what the method is fitted on."""
-    from analysis.pipeline import run_pipeline, score_by_document, theme_features, training_data
+    from analysis.pipeline import run_pipeline
+    from analysis.themes.measure import score_by_document, theme_features, training_data
 
     corpus = Path(__file__).resolve().parent.parent / "corpus"
     result = run_pipeline(corpus, tmp_path / "out", progress=False)

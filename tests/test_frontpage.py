@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import frontpage, i18n
-from analysis.themes import load_codebook
+from analysis.publish import frontpage
+from analysis.publish import i18n
+from analysis.themes.lexicon import load_codebook
 
 
 def _results(differences: pd.DataFrame, f1: dict[str, float]):
@@ -80,8 +81,8 @@ def test_the_method_in_two_sentences_names_the_test_the_range_and_the_weak_theme
 def test_the_headline_figure_keeps_a_row_per_unit_readable_at_98_municipalities():
     import matplotlib.pyplot as plt
 
-    from analysis import plots
-    from analysis.corpus import load_municipalities
+    from analysis.corpus.metadata import load_municipalities
+    from analysis.publish import plots
 
     names = sorted(load_municipalities()["municipality"])
     assert len(names) == 98
@@ -115,7 +116,7 @@ def test_an_interval_end_under_one_point_is_not_written_as_zero():
 
 
 def test_coder_pairs_and_flags_in_figures_are_worded_in_the_language():
-    from analysis.plots import _flag_apart, coder_label
+    from analysis.publish.plots import _flag_apart, coder_label
 
     assert coder_label("intercoder, corpus (MK vs LH)") == "to kodere, korpusset (MK mod LH)"
     assert coder_label("intercoder, development set (A vs B)") == "to kodere, udviklingssættet (A mod B)"
@@ -127,7 +128,7 @@ def test_coder_pairs_and_flags_in_figures_are_worded_in_the_language():
 
 
 def test_a_front_page_that_cannot_be_made_still_lists_the_reports_and_says_why(tmp_path):
-    from analysis.reports import NotebookResult, ReportRun, _index_html
+    from analysis.publish.reports import NotebookResult, ReportRun, _index_html
 
     (tmp_path / "01-corpus.html").write_text("x", encoding="utf-8")
     run = ReportRun("20261130-000000", tmp_path, tmp_path / "index.html")

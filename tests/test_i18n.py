@@ -8,9 +8,9 @@ import re
 import pandas as pd
 import pytest
 
-from analysis import i18n
-from analysis.config import load_config
-from analysis.errors import ConfigError
+from analysis.base.config import load_config
+from analysis.base.errors import ConfigError
+from analysis.publish import i18n
 from conftest import PROJECT
 
 
@@ -40,8 +40,8 @@ KEY_USE = re.compile(r"""\b(?:t|t_html|say|i18n\.t|i18n\.t_html|i18n\.say)\(\s*f
 
 
 def _sources():
-    for path in sorted((PROJECT / "src" / "analysis").glob("*.py")):
-        yield path.name, path.read_text(encoding="utf-8")
+    for path in sorted((PROJECT / "src" / "analysis").rglob("*.py")):
+        yield path.relative_to(PROJECT).as_posix(), path.read_text(encoding="utf-8")
     for path in sorted((PROJECT / "notebooks").glob("*.ipynb")):
         book = json.loads(path.read_text(encoding="utf-8"))
         yield path.name, "\n".join("".join(c["source"]) for c in book["cells"])
@@ -87,7 +87,7 @@ def test_the_language_is_a_setting_and_a_wrong_one_is_a_clear_error(tmp_path):
 
 
 def test_tables_show_labels_and_danish_numbers_but_years_stay_plain():
-    from analysis.views import table_html
+    from analysis.publish.views import table_html
 
     frame = pd.DataFrame({"municipality": ["Høje-Taastrup"], "year": [2024], "n_tokens": [12345],
                           "f1": [0.857], "own column": ["x"]})
@@ -103,7 +103,7 @@ def test_tables_show_labels_and_danish_numbers_but_years_stay_plain():
 
 
 def test_a_missing_value_does_not_turn_years_and_counts_into_decimals():
-    from analysis.views import table_html
+    from analysis.publish.views import table_html
 
     frame = pd.DataFrame({"year": [2024.0, float("nan")], "n_segments": [1234.0, float("nan")], "f1": [0.5, 0.25]})
     with i18n.using("da"):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.errors import InputError
-from analysis.ingest import Block, decode_text, read_document, text_to_blocks
+from analysis.base.errors import InputError
+from analysis.corpus.ingest import Block, decode_text, read_document, text_to_blocks
 
 from conftest import BAD, FIXTURE_CORPUS
 
@@ -170,7 +170,7 @@ def test_a_file_that_is_not_what_its_name_says_is_named_for_what_it_is(tmp_path,
 
 
 def test_a_zip_with_word_content_is_a_word_file_and_text_in_deep_html_is_kept(tmp_path):
-    from analysis.ingest import sniff
+    from analysis.corpus.ingest import sniff
 
     assert sniff(FIXTURE_CORPUS / "documents" / "odense-2019-strategi.docx") == "docx"
     deep = tmp_path / "dyb.html"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from analysis.config import load_config
-from analysis.errors import ConfigError
-from analysis.nlp import analyse_documents, build_pipeline, lemmatize_word, stop_words, token_table
+from analysis.base.config import load_config
+from analysis.base.errors import ConfigError
+from analysis.nlp.tokens import analyse_documents, build_pipeline, lemmatize_word, stop_words, token_table
 
 
 @pytest.fixture(scope="module")

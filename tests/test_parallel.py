@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import compare, nlp, pipeline
-from analysis.parallel import Background, can_fork, map_documents
+from analysis import pipeline
+from analysis.base import parallel
+from analysis.base.parallel import Background, can_fork, map_documents
 
 SHIPPED = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -36,10 +37,9 @@ def test_cold_warm_and_parallel_runs_give_identical_tables(tmp_path, monkeypatch
         forked.append((len(items), jobs))
         return real(task, items, jobs, done)
 
-    for module, name in ((pipeline, "PARALLEL_MIN_BYTES"), (nlp, "PARALLEL_MIN_CHARS"),
-                         (compare, "PARALLEL_MIN_DRAWS"), (pipeline, "PARALLEL_MIN_SEGMENTS")):
-        monkeypatch.setattr(module, name, 0)
-    monkeypatch.setattr("analysis.parallel.map_documents", counting)
+    for name in ("PARALLEL_MIN_BYTES", "PARALLEL_MIN_CHARS", "PARALLEL_MIN_DRAWS", "PARALLEL_MIN_SEGMENTS"):
+        monkeypatch.setattr(parallel, name, 0)
+    monkeypatch.setattr("analysis.base.parallel.map_documents", counting)
     background = []
     real_background = Background.__init__
 
@@ -48,16 +48,16 @@ def test_cold_warm_and_parallel_runs_give_identical_tables(tmp_path, monkeypatch
         real_background(self, task, fork)
 
     monkeypatch.setattr(Background, "__init__", noting)
-    parallel = tmp_path / "parallel"
-    result = pipeline.run_pipeline(SHIPPED, parallel, progress=False, jobs=2)
+    spread = tmp_path / "parallel"
+    result = pipeline.run_pipeline(SHIPPED, spread, progress=False, jobs=2)
     assert result.stats["parsed"] == 5
     # reading and tokens (5 documents), the lexicon and the method's predictions (2 groups of
     # documents each); the comparison (with its bootstrap units) runs in a forked process beside
     # the clustering
     assert forked == [(5, 2), (5, 2), (2, 2), (2, 2)]
     assert background == [True]
-    assert table_hashes(parallel) == warm
-    assert table_hashes(parallel) == table_hashes(cold)
+    assert table_hashes(spread) == warm
+    assert table_hashes(spread) == table_hashes(cold)
     assert len(warm) >= 15
 
 

@@ -67,7 +67,7 @@ def test_a_run_with_nothing_changed_reads_nothing(ran, cli, monkeypatch):
 
 def reads(monkeypatch) -> list[str]:
     """Count the documents read (parsed from their files) from now on."""
-    from analysis import ingest
+    from analysis.corpus import ingest
 
     calls, real = [], ingest.read_document
     monkeypatch.setattr(ingest, "read_document", lambda path, label=None: calls.append(path.name) or real(path, label))
@@ -171,7 +171,7 @@ def test_skip_bad_keeps_rows_with_duplicate_or_empty_doc_id_apart(corpus, tmp_pa
 def test_workbook_cuts_text_longer_than_an_excel_cell_and_says_so(tmp_path):
     from openpyxl import load_workbook
 
-    from analysis.pipeline import EXCEL_MAX_CHARS, write_workbook
+    from analysis.publish.workbook import EXCEL_MAX_CHARS, write_workbook
 
     long = "æ" * (EXCEL_MAX_CHARS + 10)
     write_workbook({"segments": pd.DataFrame({"segment_id": ["d:001"], "text": [long]})}, tmp_path / "a.xlsx",
@@ -198,7 +198,7 @@ def test_tables_are_made_again_when_the_hand_coding_or_program_changes(ran, monk
     (corpus / "annotations_coders.csv").write_text("segment_id,fingerprint,coder\n", encoding="utf-8")
     again = pipeline.ensure_tables(corpus, out, progress=False)
     assert again["annotations_fingerprint"] != meta["annotations_fingerprint"]
-    from analysis import freshness
+    from analysis.base import freshness
 
     monkeypatch.setattr(pipeline, "program_version", lambda: "9.9.9-s99")
     monkeypatch.setattr(freshness, "program_version", lambda: "9.9.9-s99")  # a new program: a new signature
@@ -208,10 +208,10 @@ def test_tables_are_made_again_when_the_hand_coding_or_program_changes(ran, monk
 def test_a_run_waits_for_another_writing_to_the_same_output_folder(ran, monkeypatch, cli):
     from filelock import FileLock
 
-    from analysis import pipeline
+    from analysis.base import result
 
     corpus, out, _ = ran
-    monkeypatch.setattr(pipeline, "WRITE_LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(result, "WRITE_LOCK_TIMEOUT", 0.2)
     before = (out / "tables" / "segments.csv").read_bytes()
     with FileLock(str(out / ".tables.lock")):
         code, _, stderr = cli("run", "--corpus", corpus, "--out", out, "--quiet", "--force")
@@ -232,8 +232,9 @@ def test_doc_types_in_the_config_are_checked(corpus, tmp_path, cli):
 
 
 def test_lexicon_cached_per_document_equals_one_pass_over_the_corpus(corpus, tmp_path):
-    from analysis.pipeline import run_pipeline, score_by_document
-    from analysis.themes import load_codebook, score_themes
+    from analysis.pipeline import run_pipeline
+    from analysis.themes.lexicon import load_codebook, score_themes
+    from analysis.themes.measure import score_by_document
 
     result = run_pipeline(corpus, tmp_path / "out", progress=False)
     book = load_codebook(Path(__file__).resolve().parent.parent / "codebook.yaml")
@@ -249,14 +250,14 @@ def test_lexicon_cached_per_document_equals_one_pass_over_the_corpus(corpus, tmp
         pd.testing.assert_frame_equal(first, one_pass)
         pd.testing.assert_frame_equal(second, one_pass)
     # A long document is scored in slices of segments: the same tables.
-    import analysis.pipeline as pipeline
+    from analysis.themes import measure
 
-    pipeline.LEXICON_SLICE, slice_size = 7, pipeline.LEXICON_SLICE
+    measure.LEXICON_SLICE, slice_size = 7, measure.LEXICON_SLICE
     try:
         sliced = score_by_document(result.segments, result.tokens, book, 0.5, result.stats["doc_keys"],
                                    tmp_path / "sliced")
     finally:
-        pipeline.LEXICON_SLICE = slice_size
+        measure.LEXICON_SLICE = slice_size
     for one_pass, in_slices in zip(whole, sliced):
         pd.testing.assert_frame_equal(in_slices, one_pass)
 
@@ -418,7 +419,7 @@ def test_new_tables_never_sit_beside_a_stale_workbook(ran, cli):
 
 
 def test_skip_bad_skips_any_failure_of_one_document_with_its_reason(corpus, tmp_path, cli, monkeypatch):
-    from analysis import ingest
+    from analysis.corpus import ingest
 
     add_document(corpus, "vejle-2020-tekst", "tekst.docx", "Bare tekst om boliger.\n".encode())
     real = ingest.read_document

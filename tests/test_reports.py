@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import pandas as pd
 
 from analysis.cli import app
-from analysis.themes import load_codebook
+from analysis.themes.lexicon import load_codebook
 from conftest import FIXTURE_CORPUS, PROJECT
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ def test_report_writes_every_notebook_as_html_and_points_latest(report):
     assert latest.is_symlink()
     run = latest.resolve()
     assert f"4 reports written; open {run / 'index.html'}" in stdout
-    from analysis.reports import default_jobs
+    from analysis.publish.reports import default_jobs
 
     kernels = min(default_jobs(), 4)  # notebooks run at once, each in its own kernel (--jobs)
     assert re.search(rf"4 notebooks in [\d.]+ s on {kernels} kernels?; per notebook median [\d.]+ s, of which "
@@ -138,7 +138,7 @@ def test_pages_have_their_headings_figures_and_no_code(report, report_en, langua
         assert heading in found, (heading, found)
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) >= min_figures
     plain = visible_text(text)
-    assert "views.prepare(" not in plain and "plots.setup_style" not in plain  # code hidden
+    assert "prepare(corpus" not in plain and "plots.setup_style" not in plain  # code hidden
     assert "hl-ipython3" not in text  # no highlighted code block
 
 
@@ -176,7 +176,7 @@ def test_with_code_shows_code_and_moves_latest(report, tmp_path):
     after = (out / "reports" / "latest").resolve()
     assert after != before and before.exists()
     page = (after / "01-corpus.html").read_text(encoding="utf-8")
-    assert "views.prepare(corpus, out, config, codebook, skip_bad=skip_bad, language=language)" in visible_text(page)
+    assert "results = prepare(corpus, out, config, codebook, skip_bad=skip_bad, language=language)" in visible_text(page)
 
 
 def test_failing_notebook_keeps_latest_and_names_notebook_and_cell(report, tmp_path):
@@ -351,7 +351,7 @@ def test_reports_say_how_far_to_trust_each_theme(report):
 
 
 def _catalogue_texts():
-    from analysis.i18n import catalogue
+    from analysis.publish.i18n import catalogue
 
     return catalogue()
 
@@ -417,7 +417,9 @@ def test_every_text_in_the_danish_figures_is_danish(report):
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from analysis import i18n, plots, views
+    from analysis.publish import i18n
+    from analysis.publish import plots
+    from analysis.publish import views
 
     out, _, _ = report
     english = re.compile(r"\b(the|of|and|with|segments?|share|theme|words?|municipalit\w+|intercoder|train|"

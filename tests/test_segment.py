@@ -1,7 +1,7 @@
 """Segmentation by the codebook's unit of coding."""
 
-from analysis.ingest import Block, text_to_blocks
-from analysis.segment import fingerprint_text, split_segments
+from analysis.corpus.ingest import Block, text_to_blocks
+from analysis.corpus.segment import fingerprint_text, split_segments
 
 
 def test_paragraphs_lists_and_sections():

@@ -4,7 +4,7 @@ definitions and names of plans and units, on hand-made Danish examples."""
 import pandas as pd
 import pytest
 
-from analysis.structure import named_unit_mask, passing_spans, structure_features
+from analysis.themes.structure import named_unit_mask, passing_spans, structure_features
 
 
 def spans(text: str, kind: str | None = None) -> list[str]:

@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.config import load_config
-from analysis.errors import ConfigError
-from analysis.nlp import build_pipeline, stop_words, token_table
-from analysis.themes import load_codebook, score_from_evidence, score_themes
+from analysis.base.config import load_config
+from analysis.base.errors import ConfigError
+from analysis.nlp.tokens import build_pipeline, stop_words, token_table
+from analysis.themes.lexicon import load_codebook, score_from_evidence, score_themes
 
 
 @pytest.fixture(scope="module")

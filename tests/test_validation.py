@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.classify import STRUCTURE_COLUMNS, LexiconClassifier, ThemeModel
-from analysis.config import load_config
-from analysis.errors import InputError
-from analysis.cache import cached
-from analysis.validation import (Labelled, agreement, bootstrap_f1, cross_validate, evaluate, grouped_folds,
-                                 load_annotations, match_annotations, reliability)
+from analysis.base.cache import cached
+from analysis.base.config import load_config
+from analysis.base.errors import InputError
+from analysis.themes.annotations import load_annotations, match_annotations
+from analysis.themes.classify import STRUCTURE_COLUMNS, LexiconClassifier, ThemeModel
+from analysis.themes.validation import Labelled, agreement, bootstrap_f1, cross_validate, evaluate, grouped_folds, reliability
 
 
 def test_agreement_on_a_hand_made_example():
@@ -155,7 +155,7 @@ def test_sources_are_scored_apart_and_weigh_alike_in_the_choice():
 
 
 def test_kind_weights_give_each_kind_its_share():
-    from analysis.devset import kind_weights
+    from analysis.themes.devset import kind_weights
 
     kinds = pd.Series(["trap"] * 6 + ["clear"] * 2 + ["other"] * 2)
     w = kind_weights(kinds, {"trap": 0.25, "clear": 0.75})

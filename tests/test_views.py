@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from analysis import i18n
-from analysis.views import highlight, table_html
+from analysis.publish import i18n
+from analysis.publish.views import highlight, table_html
 
 
 def test_table_html_escapes_every_cell_and_aligns_numbers():
@@ -24,7 +24,7 @@ def test_highlight_marks_spans_and_escapes_the_rest():
 
 
 def test_supported_differences_keep_supported_pairs_largest_first_in_words_of_the_language():
-    from analysis.views import supported_differences
+    from analysis.publish.views import supported_differences
 
     d = pd.DataFrame({"theme": ["bolig", "sundhed", "bolig"], "unit_a": ["Aarhus · politik"] * 3,
                       "unit_b": ["Odense · politik", "Odense · politik", "Vejle · notat"],
@@ -47,7 +47,7 @@ def test_supported_differences_keep_supported_pairs_largest_first_in_words_of_th
 def _results_with_validation(test_f1: dict[str, float]):
     from types import SimpleNamespace
 
-    from analysis.themes import load_codebook
+    from analysis.themes.lexicon import load_codebook
 
     book = load_codebook()
     rows = [{"method": "combined", "theme": k, "split": "test", "n_groups": 15, "n_segments": 210, "f1": f,
@@ -62,7 +62,7 @@ def _results_with_validation(test_f1: dict[str, float]):
 
 
 def test_measurement_quality_flags_themes_below_the_limit_on_the_locked_test():
-    from analysis.views import INDICATIVE, VALIDATED, flag_labels, measurement_note_html, measurement_quality
+    from analysis.publish.views import INDICATIVE, VALIDATED, flag_labels, measurement_note_html, measurement_quality
 
     f1 = {"bolig": 0.91, "sundhed": 0.79, "beskaeftigelse": 0.86, "recovery": 0.80, "faellesskab": 0.7,
           "inddragelse": 0.81, "forebyggelse": 0.6, "koordinering": 0.85, "macro_core": 0.84, "macro_all": 0.79}
@@ -88,9 +88,9 @@ def test_measurement_quality_flags_themes_below_the_limit_on_the_locked_test():
 
 
 def test_without_a_locked_test_every_theme_is_indicative():
-    from analysis.views import INDICATIVE, measurement_note_html, measurement_quality
+    from analysis.publish.views import INDICATIVE, measurement_note_html, measurement_quality
 
-    from analysis.views import flag_labels
+    from analysis.publish.views import flag_labels
 
     results = _results_with_validation({})
     assert (measurement_quality(results)["status"] == INDICATIVE).all()

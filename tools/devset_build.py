@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import load_config
-from analysis.corpus import resolve_municipality
-from analysis.devset import assign_split
-from analysis.segment import fingerprint_text
-from analysis.validation import agreement
+from analysis.base.config import load_config
+from analysis.corpus.metadata import resolve_municipality
+from analysis.corpus.segment import fingerprint_text
+from analysis.themes.devset import assign_split
+from analysis.themes.validation import agreement
 
 KEYS = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
         "koordinering"]

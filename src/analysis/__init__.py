@@ -1,21 +1,35 @@
 """Compare Danish municipal udsattepolitikker: from a corpus of policy documents to evidence.
 
-The package follows the flow of text-as-data work::
+The sub-packages follow the flow of the data; each imports only those before it::
 
-    corpus -> ingest -> segment -> nlp -> themes -> clusters -> compare -> plots -> reports
+    base -> corpus -> nlp -> themes -> compare -> publish      (pipeline.py runs them in order)
 
 Usage::
 
-    from analysis import pipeline
-    result = pipeline.run_pipeline("corpus", "outputs")
+    from analysis import prepare, views
+    results = prepare("corpus", "outputs")  # fresh tables (the main job runs only if needed), loaded
+    views.show_table(results.documents)
+
+    from analysis import run_pipeline
+    result = run_pipeline("corpus", "outputs")  # the main job, always
 """
 
-__version__ = "0.1.0"
+from analysis.base.version import SCHEMA, __version__, program_version
 
-#: Bump when the structure of a cached value or table changes, so old entries are never read back.
-SCHEMA = 5
+#: Names a notebook imports from ``analysis`` itself, and where they live. They load on first
+#: use, so ``import analysis`` stays light.
+_LAZY = {"prepare": ("analysis.pipeline", "prepare"), "run_pipeline": ("analysis.pipeline", "run_pipeline"),
+         "ensure_tables": ("analysis.pipeline", "ensure_tables"), "i18n": ("analysis.publish.i18n", None),
+         "plots": ("analysis.publish.plots", None), "views": ("analysis.publish.views", None)}
+
+__all__ = ["SCHEMA", "__version__", "program_version", *_LAZY]
 
 
-def program_version() -> str:
-    """The package version and :data:`SCHEMA`: what a stored value or table was made by."""
-    return f"{__version__}-s{SCHEMA}"
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = importlib.import_module(module)
+    return getattr(value, attribute) if attribute else value

@@ -34,9 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.config import load_config
-from analysis.corpus import load_corpus, load_municipalities
-from analysis.paths import DEFAULT_CORPUS
+from analysis.base.config import load_config
+from analysis.base.paths import DEFAULT_CORPUS
+from analysis.corpus.metadata import load_corpus, load_municipalities
 
 #: Run in a child process: the command's own peak memory is printed when it ends.
 _CHILD = """

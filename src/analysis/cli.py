@@ -18,8 +18,8 @@ from typing import Optional
 
 import typer
 
-from analysis.errors import InputError, OutputLocked
-from analysis.paths import DEFAULT_CORPUS, DEFAULT_OUT
+from analysis.base.errors import InputError, OutputLocked
+from analysis.base.paths import DEFAULT_CORPUS, DEFAULT_OUT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Compare Danish municipal udsattepolitikker: corpus -> themes -> comparison -> reports.")
@@ -69,7 +69,7 @@ def run(
     """Read, clean, segment and analyse the corpus; measure themes and clusters; write OUT/tables."""
     meta = None
     if not force:
-        from analysis.freshness import is_current, stat_signature
+        from analysis.base.freshness import is_current, stat_signature
 
         meta = is_current(out, stat_signature(corpus, config, codebook, skip_bad))
         if meta is not None:  # decided from file sizes and times, before spaCy or pandas is imported
@@ -79,7 +79,7 @@ def run(
     if meta is None:
         _summarise(_run(corpus, out, config, codebook, skip_bad, quiet, jobs), out)
     if excel:
-        from analysis.pipeline import ensure_workbook
+        from analysis.publish.workbook import ensure_workbook
 
         typer.echo(f"workbook: {ensure_workbook(out)}")
 
@@ -129,7 +129,7 @@ def check(
 ) -> None:
     """Check a corpus as `run` would (metadata, files, links, file types, sizes, decoding, empty text,
     PDFs) without tokenizing or writing anything; exit 0 when it is good, 2 with every problem."""
-    from analysis.manage import check_corpus
+    from analysis.corpus.manage import check_corpus
 
     try:
         problems, n = check_corpus(corpus, config, jobs)
@@ -157,8 +157,8 @@ def add(
 ) -> None:
     """Copy documents into the corpus under safe names and append their rows to metadata.csv
     (checked as `run` checks them; nothing is written when a check fails)."""
-    from analysis.corpus import resolve_municipality
-    from analysis.manage import add_documents, describe
+    from analysis.corpus.manage import add_documents, describe
+    from analysis.corpus.metadata import resolve_municipality
 
     try:
         added = add_documents(files, corpus, municipality, doc_type, year, title, config)
@@ -181,7 +181,7 @@ def validate(
 ) -> None:
     """Compare lexicon, model and combined by grouped cross-validation on the train split; score the
     chosen method once on the locked test split (with bootstrap intervals)."""
-    from analysis.validation import summary_text
+    from analysis.themes.validation import summary_text
 
     result = _run(corpus, out, config, codebook, False, quiet)
     table = result.extra.get("validation")
@@ -238,11 +238,13 @@ def report(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Less output."),
 ) -> None:
     """Execute the notebooks with papermill into self-contained HTML reports under OUT/reports/."""
-    from analysis.reports import build_reports
+    from analysis.pipeline import ensure_tables
+    from analysis.publish.reports import build_reports
 
     try:
         run = build_reports(corpus, out, config, codebook, municipality or None, with_code, notebooks, wait,
-                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad, n_jobs=jobs, language=language)
+                            progress=not quiet, echo=typer.echo, skip_bad=skip_bad, n_jobs=jobs, language=language,
+                            make_tables=ensure_tables)
     except InputError as exc:
         _fail_input(exc)
         return

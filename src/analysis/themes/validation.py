@@ -1,0 +1,393 @@
+"""Agreement figures, and grouped cross-validation of the theme methods against the hand coding
+(read by :mod:`analysis.themes.annotations`).
+
+Cross-validation is grouped by document: no document is in both the training and the test part
+of a fold, so the figures say how a method does on documents it has never seen.
+
+Usage::
+
+    from analysis.themes.validation import agreement
+    table = agreement(y_true, y_pred, keys, core=["bolig", ...])
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import cohen_kappa_score
+from sklearn.model_selection import GroupKFold
+
+from analysis.base.cache import hash_frame
+from analysis.themes.classify import LexiconClassifier, ThemeModel
+from analysis.themes.devset import check_locked
+
+MIN_ANNOTATED = 20  # fewer annotated segments than this: no classifier, lexicon only
+METRICS = ["precision", "recall", "f1", "kappa", "support", "predicted", "n_segments"]
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def _theme_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    tp = int(((y_true == 1) & (y_pred == 1)).sum())
+    fp = int(((y_true == 0) & (y_pred == 1)).sum())
+    fn = int(((y_true == 1) & (y_pred == 0)).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    if len(np.unique(np.concatenate([y_true, y_pred]))) < 2:
+        kappa = 1.0  # both raters gave one and the same code throughout: full agreement
+    else:
+        kappa = float(cohen_kappa_score(y_true, y_pred))
+    return {"precision": precision, "recall": recall, "f1": f1, "kappa": kappa, "support": int(y_true.sum()),
+            "predicted": int(y_pred.sum()), "n_segments": len(y_true)}
+
+
+def agreement(y_true, y_pred, keys: list[str], core: list[str], method: str = "") -> pd.DataFrame:
+    """Precision, recall, F1, Cohen's kappa and support per theme, with macro averages.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_segments, n_themes)
+        0/1 codes: the reference (hand coding) and the method's.
+    keys : list of str
+        Theme keys, in column order.
+    core : list of str
+        The core themes, averaged separately as ``macro_core``.
+
+    Returns
+    -------
+    DataFrame
+        One row per theme, then ``macro_core`` and ``macro_all`` (unweighted means of the
+        per-theme precision, recall, F1 and kappa; support summed).
+    """
+    y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
+    rows = [{"method": method, "theme": k, **_theme_metrics(y_true[:, j], y_pred[:, j])} for j, k in enumerate(keys)]
+    table = pd.DataFrame(rows)
+    for name, subset in (("macro_core", core), ("macro_all", keys)):
+        part = table[table["theme"].isin(subset)]
+        macro = {"method": method, "theme": name}
+        for metric in ("precision", "recall", "f1", "kappa"):
+            macro[metric] = float(part[metric].mean())
+        for metric in ("support", "predicted"):
+            macro[metric] = int(part[metric].sum())
+        macro["n_segments"] = len(y_true)
+        rows.append(macro)
+    out = pd.DataFrame(rows)[["method", "theme", *METRICS]]
+    for metric in ("precision", "recall", "f1", "kappa"):
+        out[metric] = out[metric].round(4)
+    return out
+
+
+# --------------------------------------------------------------------------- methods and evaluation
+
+METHODS = ("lexicon", "model", "combined")
+
+
+def make_methods(keys: list[str], cfg: dict) -> dict:
+    """The three methods with the project's settings (unfitted)."""
+    t = cfg["themes"]
+    common = {"themes": keys, "C": t["C"], "cv_folds": t["cv_folds"], "random_state": cfg["seed"]}
+    return {
+        "lexicon": LexiconClassifier(themes=keys, threshold=t["lexicon_threshold"], tune=True),
+        "model": ThemeModel(use_lexicon=False, **common),
+        "combined": ThemeModel(use_lexicon=True, **common),
+    }
+
+
+def grouped_folds(groups: np.ndarray, n_folds: int) -> np.ndarray:
+    """Fold number of each row, grouping by ``groups`` (municipality; deterministic)."""
+    n_splits = min(n_folds, len(np.unique(groups)))
+    folds = np.full(len(groups), -1)
+    for fold, (_, test) in enumerate(GroupKFold(n_splits=n_splits).split(np.zeros(len(groups)), groups=groups)):
+        folds[test] = fold
+    return folds
+
+
+@dataclass
+class Labelled:
+    """Hand-coded segments ready for the theme methods.
+
+    Attributes
+    ----------
+    X : DataFrame
+        Features (section, lemmas, n_tokens and the lexicon's score_/evidence_/passing_/struct_ columns).
+    Y : ndarray
+        0/1 codes, one column per theme.
+    groups : ndarray
+        Municipality of each row (cross-validation never splits one).
+    traps : ndarray
+        0/1, the themes a segment names only in passing (known for the development set).
+    fingerprints : ndarray
+        Fingerprints of the segments' text (to keep the locked test out of training).
+    weights : ndarray
+        Sample weights (see ``themes.kind_weights`` and ``themes.corpus_weight``).
+    source : ndarray
+        "development set" or "corpus": where each row comes from.
+    """
+
+    X: pd.DataFrame
+    Y: np.ndarray
+    groups: np.ndarray
+    traps: np.ndarray
+    fingerprints: np.ndarray
+    weights: np.ndarray
+    source: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.Y)
+
+    def subset(self, mask: np.ndarray) -> "Labelled":
+        return Labelled(self.X[mask].reset_index(drop=True), self.Y[mask], self.groups[mask], self.traps[mask],
+                        self.fingerprints[mask], self.weights[mask], self.source[mask])
+
+    @staticmethod
+    def concat(parts: list["Labelled"]) -> "Labelled":
+        return Labelled(pd.concat([p.X for p in parts], ignore_index=True),
+                        *(np.concatenate([getattr(p, f) for p in parts])
+                          for f in ("Y", "groups", "traps", "fingerprints", "weights", "source")))
+
+
+@dataclass
+class CrossValidation:
+    """Pooled out-of-fold predictions and probabilities of every method, and their agreement."""
+
+    table: pd.DataFrame
+    predictions: dict[str, np.ndarray]
+    probabilities: dict[str, np.ndarray]
+    folds: np.ndarray
+    chosen: str
+
+
+def _cv_rows(Y, predictions, keys, core, split, n_groups, n_folds) -> pd.DataFrame:
+    table = pd.concat([agreement(Y, predictions[m], keys, core, method=m) for m in predictions], ignore_index=True)
+    table.insert(2, "split", split)
+    table.insert(3, "n_groups", n_groups)
+    table.insert(4, "n_folds", n_folds)
+    return table
+
+
+def cross_validate(data: Labelled, keys: list[str], core: list[str], cfg: dict,
+                   methods: tuple[str, ...] = METHODS) -> CrossValidation:
+    """Cross-validation grouped by municipality of every method, on the whole train pool and on
+    each of its sources apart (``cv train: development set``, ``cv train: corpus``).
+
+    The best method has the highest macro F1 over all themes, averaged over the sources when
+    there are several (the development set's hard cases and the corpus's own text count alike);
+    ties go to the simpler method, in the order of :data:`METHODS`. ``themes.method`` in the
+    config overrides the choice.
+    """
+    X, Y, groups = data.X.reset_index(drop=True), data.Y, data.groups
+    folds = grouped_folds(groups, cfg["themes"]["cv_folds"])
+    predictions, probabilities = {}, {}
+    for name, method in make_methods(keys, cfg).items():
+        if name not in methods:
+            continue
+        pred, proba = np.zeros_like(Y), np.zeros(Y.shape, dtype=float)
+        for fold in np.unique(folds):
+            train, test = folds != fold, folds == fold
+            model = clone(method).fit(X[train], Y[train], groups=groups[train], sample_weight=data.weights[train])
+            proba[test], pred[test] = model.predict_both(X[test])
+        predictions[name], probabilities[name] = pred, proba
+    n_folds = len(np.unique(folds))
+    tables = [_cv_rows(Y, predictions, keys, core, "cv train", len(np.unique(groups)), n_folds)]
+    sources = list(dict.fromkeys(data.source))
+    if len(sources) > 1:
+        for source in sources:
+            part = data.source == source
+            tables.append(_cv_rows(Y[part], {m: p[part] for m, p in predictions.items()}, keys, core,
+                                   f"cv train: {source}", len(np.unique(groups[part])), n_folds))
+    table = pd.concat(tables, ignore_index=True)
+    macro = table[(table["theme"] == "macro_all") & (table["split"] != "cv train" if len(sources) > 1 else True)]
+    f1 = macro.groupby("method")["f1"].mean()
+    best = max(predictions, key=lambda m: (round(float(f1[m]), 4), -METHODS.index(m)))
+    chosen = best if cfg["themes"]["method"] == "auto" else cfg["themes"]["method"]
+    table["chosen"] = (table["method"] == chosen).astype(int)
+    return CrossValidation(table, predictions, probabilities, folds, chosen)
+
+
+def bootstrap_f1(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, keys: list[str], core: list[str],
+                 n: int, confidence: float, seed: int) -> pd.DataFrame:
+    """Percentile intervals of each theme's F1 and the macro averages, resampling whole groups
+    (municipalities), since segments of one municipality are not independent."""
+    rng = np.random.default_rng(seed)
+    names = np.unique(groups)
+    index = [np.flatnonzero(groups == g) for g in names]
+    stats = np.zeros((n, len(keys) + 2))
+    core_idx = [keys.index(k) for k in core]
+    for b in range(n):
+        rows = np.concatenate([index[i] for i in rng.integers(0, len(names), len(names))])
+        t, p = y_true[rows], y_pred[rows]
+        tp = (t & p).sum(axis=0)
+        denom = t.sum(axis=0) + p.sum(axis=0)
+        f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+        stats[b, :len(keys)] = f1
+        stats[b, len(keys)] = f1[core_idx].mean()
+        stats[b, len(keys) + 1] = f1.mean()
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(stats, [alpha, 1 - alpha], axis=0)
+    return pd.DataFrame({"theme": [*keys, "macro_core", "macro_all"], "f1_low": np.round(low, 4),
+                         "f1_high": np.round(high, 4)})
+
+
+def measurement_checks(y_true: np.ndarray, y_pred: np.ndarray, traps: np.ndarray | None, method: str,
+                       split: str) -> pd.DataFrame:
+    """The targets beyond F1: share of no-theme segments left uncoded, share of passing-mention
+    traps coded."""
+    none = y_true.sum(axis=1) == 0
+    rows = [{"method": method, "split": split, "check": "no-theme segments left uncoded",
+             "value": float((y_pred[none].sum(axis=1) == 0).mean()) if none.any() else np.nan, "n": int(none.sum())}]
+    if traps is not None:
+        n = int(traps.sum())
+        rows.append({"method": method, "split": split, "check": "passing-mention traps coded",
+                     "value": float((y_pred[traps == 1]).mean()) if n else np.nan, "n": n})
+    out = pd.DataFrame(rows)
+    out["value"] = out["value"].round(4)
+    return out
+
+
+def reliability(y_true: np.ndarray, proba: np.ndarray, keys: list[str], method: str, split: str,
+                bins: int = 10) -> pd.DataFrame:
+    """Reliability of the probabilities: per bin of predicted probability (all themes pooled and
+    per theme), the mean prediction and the observed share."""
+    rows = []
+    edges = np.linspace(0, 1, bins + 1)
+    for theme, t, p in [("all", y_true.ravel(), proba.ravel())] + [(k, y_true[:, j], proba[:, j])
+                                                                     for j, k in enumerate(keys)]:
+        which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+        for b in range(bins):
+            sel = which == b
+            if sel.any():
+                rows.append({"method": method, "split": split, "theme": theme, "bin_low": edges[b],
+                             "bin_high": edges[b + 1], "mean_predicted": round(float(p[sel].mean()), 4),
+                             "observed": round(float(t[sel].mean()), 4), "n": int(sel.sum())})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` found: the figures, the chosen method, and that method fitted on
+    the whole train pool (ready to measure the corpus)."""
+
+    table: pd.DataFrame
+    checks: pd.DataFrame
+    calibration: pd.DataFrame
+    chosen: str
+    model: object
+
+
+def evaluate(train: Labelled, test: Labelled | None, keys: list[str], core: list[str], cfg: dict) -> Evaluation:
+    """Cross-validate every method on the train pool, fit the chosen one on all of it and score
+    it once on the locked test split (which must share no segment with the train pool).
+    """
+    if test is not None:
+        check_locked(train.fingerprints, test.fingerprints)
+    cv = cross_validate(train, keys, core, cfg)
+    model = clone(make_methods(keys, cfg)[cv.chosen]).fit(train.X.reset_index(drop=True), train.Y,
+                                                          groups=train.groups, sample_weight=train.weights)
+    tables = [cv.table]
+    checks = [measurement_checks(train.Y, cv.predictions[m], train.traps, m, "cv train") for m in cv.predictions]
+    calibration = [reliability(train.Y, cv.probabilities[cv.chosen], keys, cv.chosen, "cv train")]
+    if test is not None:
+        tX = test.X.reset_index(drop=True)
+        proba, pred = model.predict_both(tX)
+        scored = agreement(test.Y, pred, keys, core, method=cv.chosen)
+        c = cfg["compare"]
+        scored = scored.merge(bootstrap_f1(test.Y, pred, test.groups, keys, core, c["n_bootstrap"], c["confidence"],
+                                           cfg["seed"]), on="theme", how="left")
+        scored.insert(2, "split", "test")
+        scored.insert(3, "n_groups", len(np.unique(test.groups)))
+        scored.insert(4, "n_folds", 0)
+        scored["chosen"] = 1
+        tables.append(scored)
+        checks.append(measurement_checks(test.Y, pred, test.traps, cv.chosen, "test"))
+        calibration.append(reliability(test.Y, proba, keys, cv.chosen, "test"))
+    table = pd.concat(tables, ignore_index=True)
+    if "f1_low" not in table:
+        table["f1_low"] = table["f1_high"] = np.nan
+    thresholds = getattr(model, "thresholds_", None)
+    if thresholds is not None:
+        by_theme = dict(zip(keys, np.round(thresholds, 4)))
+        table["threshold"] = [by_theme.get(t, np.nan) if m == cv.chosen and s in ("cv train", "test") else np.nan
+                              for m, t, s in zip(table["method"], table["theme"], table["split"])]
+    return Evaluation(table, pd.concat(checks, ignore_index=True), pd.concat(calibration, ignore_index=True),
+                      cv.chosen, model)
+
+
+def intercoder_table(double: pd.DataFrame, keys: list[str], core: list[str]) -> pd.DataFrame | None:
+    """Agreement between two independent coders (long table: fingerprint, coder, themes)."""
+    coders = sorted(double["coder"].unique())
+    if len(coders) < 2:
+        return None
+    a = double[double["coder"] == coders[0]].set_index("fingerprint")[keys]
+    b = double[double["coder"] == coders[1]].set_index("fingerprint")[keys]
+    both = a.merge(b, left_index=True, right_index=True, suffixes=("_a", "_b"))
+    table = agreement(both[[f"{k}_a" for k in keys]].to_numpy(), both[[f"{k}_b" for k in keys]].to_numpy(),
+                      keys, core, method=f"intercoder ({coders[0]} vs {coders[1]})")
+    return table
+
+
+# --------------------------------------------------------------------------- model cache key
+
+
+def training_key(train: Labelled, test: Labelled | None, codebook_fp: str, cfg: dict) -> str:
+    """Hash of everything an evaluation depends on: data, labels, groups, weights, codebook, settings."""
+    h = hashlib.sha256()
+    h.update(codebook_fp.encode())
+    # Where the files are and how reports flag themes do not change a fitted method; the data are hashed.
+    settings = {k: v for k, v in cfg["themes"].items() if k not in ("dev_set", "codebook", "indicative_below")}
+    h.update(repr(sorted(settings.items())).encode())
+    h.update(repr(sorted(cfg["compare"].items())).encode())
+    h.update(str(cfg["seed"]).encode())
+    for part in (train, test):
+        if part is None:
+            h.update(b"-")
+            continue
+        h.update(hash_frame(part.X).encode())
+        for array in (part.Y, part.traps, part.weights):
+            h.update(np.ascontiguousarray(array).tobytes())
+        for array in (part.groups, part.fingerprints, part.source):
+            h.update("|".join(map(str, array)).encode())
+    return h.hexdigest()[:20]
+
+
+def summary_text(table: pd.DataFrame, checks: pd.DataFrame | None, stats: dict) -> str:
+    """The validation figures as plain text (what ``python -m analysis validate`` prints)."""
+    lines = []
+    parts = table[table["split"].str.startswith("cv train: ")]
+    cv = table[table["split"] == "cv train"]
+    n_folds, n_groups = int(cv["n_folds"].max()), int(cv["n_groups"].max())
+    lines.append(f"train pool: {int(cv['n_segments'].max())} hand-coded segments from {n_groups} municipalities "
+                 f"({stats.get('n_dev_train', 0)} from the development set's train split, "
+                 f"{stats.get('n_annotated', 0)} from the corpus); {n_folds}-fold cross-validation grouped by "
+                 "municipality")
+    wide = cv.pivot_table(index="theme", columns="method", values="f1", sort=False)
+    lines.append("\nF1 by method, cross-validated on the train pool:")
+    lines.append(wide.to_string(float_format=lambda v: f"{v:.2f}"))
+    for split, part in parts.groupby("split", sort=False):
+        lines.append(f"\n{split} ({int(part['n_segments'].max())} segments):")
+        lines.append(part.pivot_table(index="theme", columns="method", values="f1", sort=False)
+                     .loc[["macro_core", "macro_all"]].to_string(float_format=lambda v: f"{v:.2f}"))
+    chosen = cv.loc[cv["chosen"] == 1, "method"].iat[0]
+    lines.append(f"\nin use: {chosen} (best macro F1 over all themes, averaged over the sources; or as set in "
+                 "the config)")
+    test = table[table["split"] == "test"]
+    if len(test):
+        lines.append(f"\nlocked test split ({int(test['n_segments'].max())} segments from "
+                     f"{int(test['n_groups'].max())} municipalities never used in fitting or tuning), {chosen}:")
+        show = test[["theme", "precision", "recall", "f1", "f1_low", "f1_high", "kappa", "support"]]
+        lines.append(show.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    else:
+        lines.append("\nno locked test split: the figures above are all there is")
+    if checks is not None and len(checks):
+        lines.append("\npassing mentions and no-theme text:")
+        lines.append(checks[checks["n"] > 0].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    inter = table[table["split"] == "intercoder"]
+    if len(inter):
+        lines.append("\nagreement of the two coders (F1 of B against A, Cohen's kappa):")
+        lines.append(inter[["method", "theme", "f1", "kappa"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return "\n".join(lines)
