@@ -35,7 +35,8 @@ def coded(tmp_path_factory) -> pd.DataFrame:
     (corpus / "metadata.csv").write_text("doc_id,file,municipality,doc_type,year,title\n"
                                          "eks,documents/eksempler.txt,Vejle,politik,2022,Eksempler\n", encoding="utf-8")
     result = run_pipeline(corpus, corpus.parent / "out", progress=False)
-    assert result.stats["theme_method"] != "lexicon"  # the fitted method, not the fallback
+    # no real text of its own to choose by: the lexicon, fitted on the train pool (not the unfitted fallback)
+    assert result.stats["theme_method"] == "lexicon" and "model_from_cache" in result.stats
     return result.segments.set_index("position")
 
 

@@ -290,7 +290,8 @@ def shipped(tmp_path_factory):
 
 def test_run_adds_theme_columns_matches_and_clusters(ran):
     _, out, stdout = ran
-    assert "themes: combined (codebook" in stdout and "fitted on 490 development-set segments)" in stdout
+    # the fixture corpus has no hand coding of its own: no real text to choose by, so the lexicon
+    assert "themes: lexicon (codebook" in stdout and "fitted on 490 development-set segments)" in stdout
     segs = pd.read_csv(out / "tables" / "segments.csv")
     keys = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
             "koordinering"]
@@ -307,7 +308,12 @@ def test_run_adds_theme_columns_matches_and_clusters(ran):
     coded = scores[scores["lexicon_theme"] == 1]
     traced = coded.merge(matches, on=["segment_id", "theme"], how="left")
     assert len(coded) and traced["term"].notna().all()
-    assert set(scores["method"]) == {"combined"}
+    assert set(scores["method"]) == {"lexicon"}
+    # a theme the lexicon assigns and the method leaves out says why; a clear mention is never left out
+    reason = scores["removed_by"].astype("string").fillna("")
+    removed = (scores["lexicon_theme"] == 1) & (scores["assigned"] == 0)
+    assert (reason[removed] != "").all() and (reason[~removed] == "").all()
+    assert (scores.loc[scores["clear"] == 1, "assigned"] == 1).all()
     assert (scores["assigned"] == (scores["score"] >= 0).astype(int) * scores["assigned"]).all()
     clusters = pd.read_csv(out / "tables" / "clusters.csv")
     assert set(clusters["method"]) == {"kmeans", "nmf"}
@@ -319,7 +325,10 @@ def test_validate_on_the_shipped_corpus(shipped):
     out, stdout = shipped
     assert ("train pool: 619 hand-coded segments from 39 municipalities (490 from the development set's train "
             "split, 129 from the corpus); 5-fold cross-validation grouped by municipality") in stdout
-    assert "locked test split (210 segments from 15 municipalities never used in fitting or tuning)" in stdout
+    assert ("locked test split, synthetic development text (210 segments from 15 municipalities never used in "
+            "fitting or tuning; written in the training text's voice") in stdout
+    assert "cv train: corpus (129 segments, real text, out of fold)" in stdout
+    assert "in use: lexicon (best macro F1 over all themes on real text: corpus" in stdout
     table = pd.read_csv(out / "tables" / "validation.csv")
     keys = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
             "koordinering"]

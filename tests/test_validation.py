@@ -55,8 +55,9 @@ def _toy(n_groups=6, per_group=14, seed=0):
                      "metadon abstinens skadestue" if y[1] else "budget", "plan"]
             rows.append({"municipality": f"m{g}", "lemmas": " ".join(words), "n_tokens": 12,
                          "score_bolig": 0.6 * y[0], "evidence_bolig": 1.5 * y[0], "passing_bolig": 0.0,
+                         "treated_bolig": 1.5 * y[0],
                          "score_sundhed": 0.3 * y[1] + 0.1 * trap, "evidence_sundhed": 0.5 * y[1],
-                         "passing_sundhed": 1.0 * trap,
+                         "passing_sundhed": 1.0 * trap, "treated_sundhed": 0.5 * y[1],
                          **{c: 0.0 for c in STRUCTURE_COLUMNS}, "struct_n_enumerations": float(trap)})
             labels.append(y)
             traps.append([0, trap])
@@ -211,3 +212,99 @@ def test_model_cache_builds_once(tmp_path):
     assert cached(tmp_path, "k1", build) == ({"value": 42}, True)
     assert cached(tmp_path, "k2", build) == ({"value": 42}, False)
     assert len(calls) == 2
+
+
+def test_a_method_that_wins_only_on_synthetic_text_is_not_chosen():
+    # Development set (synthetic): the words carry sundhed and the lexicon's score is noise, so
+    # the models win there. Corpus (real text): the words say nothing and the lexicon states
+    # sundhed clearly, so the lexicon wins there. The choice follows the real text.
+    rng = np.random.default_rng(5)
+    rows, labels = [], []
+    for g in range(8):
+        real = g >= 5
+        for i in range(16):
+            y = [int(rng.random() < 0.4), int(rng.random() < 0.5)]
+            noise = float(rng.random() < 0.5)
+            clear = y[1] if real else 0
+            rows.append({"municipality": f"m{g}", "n_tokens": 12,
+                         "lemmas": " ".join(["akutbolig" if y[0] else "møde",
+                                             "plan" if real else ("metadon" if y[1] else "budget")]),
+                         "score_bolig": 0.6 * y[0], "evidence_bolig": 1.5 * y[0], "passing_bolig": 0.0,
+                         "treated_bolig": 1.5 * y[0],
+                         "score_sundhed": 0.6 * clear if real else 0.6 * noise,
+                         "evidence_sundhed": 1.5 * clear if real else 0.4 * noise, "passing_sundhed": 0.0,
+                         "treated_sundhed": 1.5 * clear, **{c: 0.0 for c in STRUCTURE_COLUMNS}})
+            labels.append(y)
+    X, Y = pd.DataFrame(rows), np.array(labels)
+    groups = X["municipality"].to_numpy()
+    n = len(Y)
+    source = np.where(np.isin(groups, ["m5", "m6", "m7"]), "corpus", "development set")
+    cfg = load_config(None)
+    mixed = cross_validate(Labelled(X, Y, groups, np.zeros((n, 2), dtype=int), np.array([f"f{i}" for i in range(n)]),
+                                    np.ones(n), source), KEYS, KEYS, cfg)
+    f1 = mixed.table[mixed.table["theme"] == "sundhed"].set_index(["split", "method"])["f1"]
+    assert f1["cv train: development set", "model"] > f1["cv train: development set", "lexicon"] + 0.2
+    assert f1["cv train: corpus", "lexicon"] == 1.0 and f1["cv train: corpus", "model"] < 0.8
+    assert mixed.chosen == "lexicon"
+    text = mixed.table.drop_duplicates("split").set_index("split")
+    # without real text the synthetic set does not decide: the lexicon is used
+    dev = source == "development set"
+    synthetic = cross_validate(Labelled(X[dev].reset_index(drop=True), Y[dev], groups[dev],
+                                        np.zeros((dev.sum(), 2), dtype=int), np.array([f"f{i}" for i in range(dev.sum())]),
+                                        np.ones(dev.sum()), source[dev]), KEYS, KEYS, cfg)
+    assert synthetic.chosen == "lexicon"
+    f1 = synthetic.table[synthetic.table["theme"] == "sundhed"].set_index("method")["f1"]
+    assert f1["model"] > f1["lexicon"] + 0.2  # though the model wins on it
+    assert set(text.index) == {"cv train", "cv train: development set", "cv train: corpus"}
+
+
+def test_every_figure_names_the_text_it_comes_from():
+    from analysis.themes.validation import text_of
+
+    sources = ["development set", "corpus"]
+    assert text_of("cv train", "lexicon", sources) == "mixed"
+    assert text_of("cv train", "lexicon", ["corpus"]) == "real"
+    assert text_of("cv train: development set", "model", sources) == "synthetic"
+    assert text_of("cv train: corpus", "model", sources) == "real"
+    assert text_of("test", "combined", sources) == "synthetic"  # the locked test is development text
+    assert text_of("intercoder", "intercoder, development set (A vs B)", []) == "synthetic"
+    assert text_of("intercoder", "intercoder, corpus (A vs B)", []) == "real"
+    X, Y, traps, fps = _toy(n_groups=8)
+    groups = X["municipality"].to_numpy()
+    source = np.where(np.isin(groups, ["m6", "m7"]), "corpus", "development set")
+    data = Labelled(X, Y, groups, traps, fps, np.ones(len(Y)), source)
+    cfg = load_config(None)
+    cfg["compare"]["n_bootstrap"] = 50
+    ev = evaluate(data, None, KEYS, KEYS, cfg)
+    table = ev.table.set_index(["split", "method", "theme"]).sort_index()
+    assert table.loc[("cv train: corpus", ev.chosen, "bolig"), "text"] == "real"
+    assert table.loc[("cv train", ev.chosen, "bolig"), "text"] == "mixed"
+    # the method in use on real text carries an interval (whole municipalities resampled)
+    real = table.loc[("cv train: corpus", ev.chosen)]
+    assert real["f1_low"].notna().all() and (real["f1_low"] <= real["f1"] + 1e-9).all()
+    checks = set(ev.checks["split"])
+    assert {"cv train: corpus", "cv train: development set"} <= checks  # no-theme check on real text apart
+
+
+def test_a_clear_mention_is_never_vetoed():
+    from analysis.themes.classify import clear_mentions
+
+    # one clear word is a clear mention in 40 words; 160 words need two (the lexicon's own rule)
+    X = pd.DataFrame({"treated_bolig": [1.0, 1.0, 2.0, 0.0], "treated_sundhed": [0.0, 0.0, 0.0, 0.8],
+                      "n_tokens": [40, 160, 160, 10]})
+    assert clear_mentions(X, KEYS).tolist() == [[1, 0], [0, 0], [1, 0], [0, 0]]
+    train, Y, _, _ = _toy()
+    groups = train["municipality"].to_numpy()
+    # a segment whose words say nothing (the model scores it low) but whose text states bolig clearly
+    row = train.iloc[[0]].copy()
+    row[["lemmas", "score_bolig", "evidence_bolig", "treated_bolig"]] = ["budget plan", 0.6, 1.5, 1.5]
+    row["n_tokens"] = 12
+    plain = ThemeModel(themes=KEYS, use_lexicon=False, random_state=0).fit(train, Y, groups=groups)
+    kept = ThemeModel(themes=KEYS, use_lexicon=False, random_state=0, keep_clear=True).fit(train, Y, groups=groups)
+    assert plain.predict(row)[0, 0] == 0
+    proba, assigned = kept.predict_both(row)
+    assert assigned[0, 0] == 1 and proba[0, 0] >= kept.thresholds_[0]
+    # the lexicon's tuned threshold cannot drop it either
+    lexicon = LexiconClassifier(themes=KEYS, threshold=0.9, tune=False, keep_clear=True).fit(train, Y)
+    assert lexicon.predict(row)[0, 0] == 1
+    assert LexiconClassifier(themes=KEYS, threshold=0.9, tune=False).fit(train, Y).predict(row)[0, 0] == 0

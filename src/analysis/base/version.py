@@ -3,13 +3,13 @@
 Usage::
 
     from analysis.base.version import program_version
-    program_version()  # "0.1.0-s5"
+    program_version()  # "0.1.0-s6"
 """
 
 __version__ = "0.1.0"
 
 #: Bump when the structure of a cached value or table changes, so old entries are never read back.
-SCHEMA = 5
+SCHEMA = 6
 
 
 def program_version() -> str:

@@ -110,15 +110,15 @@ def method_sentences(results: views.Results, themes_href: str) -> str:
     q = views.measurement_quality(results)
     q = q[q["key"].isin(results.keys)]
     method = i18n.value("method_long", results.meta.get("theme_method", "lexicon"))
-    size = views.locked_test_size(results)
+    basis = views.basis_words(results)
     href = html.escape(themes_href, quote=True)
     n_themes = i18n.integer(len(results.keys))
-    if size is None or q["f1"].isna().all():
+    if not basis or q["f1"].isna().all():
         return t("front.method_untested", method=html.escape(method), href=href, n_themes=n_themes)
     low, high = q["f1"].min(), q["f1"].max()
     weak = q[q["status"] == views.INDICATIVE]["theme"].tolist()
-    values = {"method": html.escape(method), "segments": i18n.integer(size[0]),
-              "municipalities": i18n.integer(size[1]), "limit": i18n.num(views.indicative_limit(results), 2),
+    values = {"method": html.escape(method), "basis": html.escape(basis),
+              "limit": i18n.num(views.indicative_limit(results), 2),
               "range": t("front.range", low=i18n.num(low, 2), high=i18n.num(high, 2)), "href": href,
               "n_themes": n_themes}
     if weak:

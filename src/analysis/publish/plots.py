@@ -113,10 +113,16 @@ def coder_label(method: str) -> str:
     return t(where, a=found.group(2), b=found.group(3))
 
 
+def _source_name(source: str) -> str:
+    key = f"source_short.{source}"
+    return t(key) if i18n.has(key) else source
+
+
 def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | None = None,
                     limit: float = 0.8) -> plt.Figure:
     """F1 per theme: every method cross-validated on the train pool (bars), the method in use on
-    the locked test split with its interval (black points), and the coders' agreement (table: validation)."""
+    real text out of fold (orange diamonds) and on the locked test split of synthetic text (black
+    points), each with its interval, and the coders' agreement (table: validation)."""
     if validation is None or validation.empty:
         return _nothing(t("plot.no_hand_coding"))
     rows = keys + ["macro_core", "macro_all"]
@@ -135,6 +141,15 @@ def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | No
         err = np.vstack([test["f1"] - test["f1_low"], test["f1_high"] - test["f1"]])
         ax.errorbar(x, test["f1"], yerr=np.clip(err, 0, None), fmt="o", color="black", capsize=3,
                     label=t("plot.test_method", method=i18n.value("method", test["method"].dropna().iat[0])))
+    if "text" in validation:  # the method in use on real text, out of fold: what the reports judge it by
+        real = validation[(validation["text"] == "real") & (validation["chosen"] == 1)
+                          & validation["split"].str.startswith("cv train: ")]
+        for split, part in real.groupby("split", sort=False):
+            part = part.set_index("theme").reindex(rows)
+            err = np.vstack([part["f1"] - part["f1_low"], part["f1_high"] - part["f1"]])
+            ax.errorbar(x + 0.12, part["f1"], yerr=np.clip(np.nan_to_num(err), 0, None), fmt="D", color="#D55E00",
+                        capsize=3, label=t("plot.real_method", method=i18n.value("method", part["method"].dropna().iat[0]),
+                                           source=_source_name(split[len("cv train: "):])))
     inter = validation[validation["split"] == "intercoder"]
     for i, (method, part) in enumerate(inter.groupby("method", sort=False)):
         f1 = part.set_index("theme").reindex(rows)["f1"]

@@ -68,9 +68,10 @@ class Results:
 
     @property
     def flagged_labels(self) -> dict[str, str]:
-        """Theme labels with the method's F1 on the locked test, marked "vejledende" (indicative
-        only) where it is below ``themes.indicative_below`` (0.80): every figure and table built on
-        the theme coding names its themes with these."""
+        """Theme labels with the method's F1 (on real text where there is any, see
+        :func:`figure_basis`), marked "vejledende" (indicative only) where it is below
+        ``themes.indicative_below`` (0.80) or comes from synthetic text alone: every figure and
+        table built on the theme coding names its themes with these."""
         return flag_labels(self)
 
     @property
@@ -415,40 +416,87 @@ INDICATIVE = "indicative"
 VALIDATED = "validated"
 
 
+def figure_basis(results: Results) -> dict | None:
+    """The figure the method in use is judged by, and what text it comes from: real text (the
+    corpus's own hand coding, scored out of fold) where there is any, else the development set's
+    locked test split (synthetic text, written in the training text's voice).
+
+    Returns None without validation figures, else a dict: ``text`` ("real" or "synthetic"),
+    ``split`` (its rows in the validation table), ``source`` (the source's name), ``segments``
+    and ``municipalities``.
+    """
+    v = results.validation
+    if v is None or "split" not in v or v.empty:
+        return None
+    method = results.meta.get("theme_method", "lexicon")
+    rows = v[(v["method"] == method) & (v["split"] != "intercoder")]
+    text = rows["text"] if "text" in rows else pd.Series("synthetic", index=rows.index).where(
+        rows["split"] == "test", "mixed")
+    real = rows[(text == "real") & (rows["split"] != "test")]
+    if len(real):
+        split = sorted(real["split"].unique(), key=lambda sp: (not sp.startswith("check"), sp))[0]
+        part, kind = real[real["split"] == split], "real"
+    elif (rows["split"] == "test").any():
+        split, kind = "test", "synthetic"
+        part = rows[rows["split"] == "test"]
+    else:
+        return None
+    source = split.split(": ", 1)[1] if ": " in split else ("development set" if split == "test" else "train pool")
+    return {"text": kind, "split": split, "source": source, "segments": int(part["n_segments"].max()),
+            "municipalities": int(part["n_groups"].max())}
+
+
 def measurement_quality(results: Results) -> pd.DataFrame:
-    """Per theme, how well the method in use measures it: F1 on the locked test split with its
-    interval, and ``status`` "indicative only" when that F1 is below ``themes.indicative_below``
-    (or when there is no test figure at all).
+    """Per theme, how well the method in use measures it, on the text of :func:`figure_basis`:
+    F1 (with its interval where one was drawn), and ``status`` "indicative only" when that F1 is
+    below ``themes.indicative_below``. A figure from synthetic text alone validates nothing:
+    without real text every theme is indicative only.
 
     Returns
     -------
     DataFrame
-        key, theme (Danish label), method, f1, f1_low, f1_high, precision, recall, support,
-        status; the two macro rows at the end.
+        key, theme (label), method, text ("real" or "synthetic"), f1, f1_low, f1_high,
+        precision, recall, support, status; the two macro rows at the end.
     """
     cfg = results.meta.get("config", {}).get("themes", {})
     limit = float(cfg.get("indicative_below", 0.8))
     method = results.meta.get("theme_method", "lexicon")
+    basis = figure_basis(results)
     v = results.validation
-    test = v[(v["split"] == "test") & (v["method"] == method)] if v is not None and "split" in v else pd.DataFrame()
-    by = test.set_index("theme") if len(test) else pd.DataFrame()
+    part = (v[(v["split"] == basis["split"]) & (v["method"] == method)] if basis is not None else pd.DataFrame())
+    by = part.set_index("theme") if len(part) else pd.DataFrame()
+    real = basis is not None and basis["text"] == "real"
+
+    def value(r, column: str) -> float:
+        return float(r[column]) if r is not None and column in r and r[column] == r[column] else float("nan")
+
     rows = []
     names = {**results.labels, "macro_core": t("value.macro.macro_core"), "macro_all": t("value.macro.macro_all")}
     for key in [*results.keys, "macro_core", "macro_all"]:
         r = by.loc[key] if key in by.index else None
-        f1 = float(r["f1"]) if r is not None else float("nan")
-        rows.append({"key": key, "theme": names[key], "method": method, "f1": f1,
-                     "f1_low": float(r["f1_low"]) if r is not None else float("nan"),
-                     "f1_high": float(r["f1_high"]) if r is not None else float("nan"),
-                     "precision": float(r["precision"]) if r is not None else float("nan"),
-                     "recall": float(r["recall"]) if r is not None else float("nan"),
+        f1 = value(r, "f1")
+        rows.append({"key": key, "theme": names[key], "method": method,
+                     "text": basis["text"] if basis is not None else "", "f1": f1,
+                     "f1_low": value(r, "f1_low"), "f1_high": value(r, "f1_high"),
+                     "precision": value(r, "precision"), "recall": value(r, "recall"),
                      "support": int(r["support"]) if r is not None else 0,
-                     "status": VALIDATED if r is not None and f1 >= limit else INDICATIVE})
+                     "status": VALIDATED if real and r is not None and f1 >= limit else INDICATIVE})
     return pd.DataFrame(rows)
 
 
+def basis_words(results: Results) -> str:
+    """Where the figures come from, in words ("129 afsnit virkelig tekst (korpussets egen
+    håndkodning, …) fra 4 kommuner, uden for stikprøven …"); "" without figures."""
+    basis = figure_basis(results)
+    if basis is None:
+        return ""
+    source = t(f"source.{basis['source']}") if i18n.has(f"source.{basis['source']}") else basis["source"]
+    return t(f"basis.{basis['text']}", segments=i18n.integer(basis["segments"]),
+             municipalities=i18n.integer(basis["municipalities"]), source=source)
+
+
 def flag_labels(results: Results) -> dict[str, str]:
-    """Theme key -> label with the method's F1 on the locked test: "Bolig og hjemløshed (F1 0,86)",
+    """Theme key -> label with the method's F1 (:func:`figure_basis`): "Bolig og hjemløshed (F1 0,86)",
     "Inddragelse (F1 0,67, vejledende)" below ``themes.indicative_below``, "(ikke valideret,
     vejledende)" without a test figure."""
     q = measurement_quality(results).set_index("key")
@@ -462,13 +510,6 @@ def flag_labels(results: Results) -> dict[str, str]:
     return labels
 
 
-def locked_test_size(results: Results) -> tuple[int, int] | None:
-    """Segments and municipalities of the locked test (None when there is none)."""
-    v = results.validation
-    test = v[v["split"] == "test"] if v is not None and "split" in v else pd.DataFrame()
-    return (int(test["n_segments"].max()), int(test["n_groups"].max())) if len(test) else None
-
-
 def indicative_limit(results: Results) -> float:
     return float(results.meta.get("config", {}).get("themes", {}).get("indicative_below", 0.8))
 
@@ -478,7 +519,8 @@ def measurement_table(results: Results) -> pd.DataFrame:
     q = measurement_quality(results)
     level = results.meta.get("config", {}).get("compare", {}).get("confidence", 0.95)
     interval = [f"{i18n.num(lo)}–{i18n.num(hi)}" if lo == lo else "" for lo, hi in zip(q["f1_low"], q["f1_high"])]
-    return pd.DataFrame({"theme": q["theme"], "f1": q["f1"], i18n.interval_name(level): interval,
+    return pd.DataFrame({"theme": q["theme"], "text": [i18n.value("text", x) if x else "" for x in q["text"]],
+                         "f1": q["f1"], i18n.interval_name(level): interval,
                          "precision": q["precision"], "recall": q["recall"], "support": q["support"],
                          "status": [i18n.value("status", s) for s in q["status"]]})
 
@@ -489,9 +531,8 @@ def measurement_note_html(results: Results) -> str:
     q = measurement_quality(results)
     method = results.meta.get("theme_method", "lexicon")
     weak = q[(q["status"] == INDICATIVE) & q["key"].isin(results.keys)]["theme"].tolist()
-    size = locked_test_size(results)
-    where = (t("note.tested", segments=i18n.integer(size[0]), municipalities=i18n.integer(size[1]))
-             if size else t("note.untested"))
+    basis = basis_words(results)
+    where = t("note.tested", basis=basis) if basis else t("note.untested")
     limit = i18n.num(indicative_limit(results), 2)
     flag = (t_html("note.weak", limit=limit, themes=i18n.join(weak)) if weak else t("note.strong", limit=limit))
     text = (f"<p><strong>{html.escape(t('note.heading'))}</strong> "

@@ -12,6 +12,12 @@ Three methods measure the codebook's themes:
 - ``combined`` (:class:`ThemeModel` with ``use_lexicon=True``): the same, plus the lexicon's
   evidence for every theme, counted and passing apart.
 
+A clear mention is never vetoed: with ``keep_clear=True`` (the lexicon and ``combined``), a
+segment keeps a theme whose lexicon evidence outside passing-mention spans alone reaches the
+lexicon's score of 0.5 (:func:`clear_mentions`), whatever the threshold or the model says. Only
+a rule with a named reason (an exclusion of the codebook, a passing-mention structure) takes
+such evidence away, and ``theme_exclusions`` names it.
+
 Every method's ``predict_proba`` is a calibrated probability: the share of segments with that
 score that carry the theme. For the models it is fitted on out-of-fold decision values of a
 cross-validation grouped by ``groups`` (as scikit-learn's ``CalibratedClassifierCV`` with
@@ -19,7 +25,7 @@ cross-validation grouped by ``groups`` (as scikit-learn's ``CalibratedClassifier
 probabilities for the best F1.
 
 All take a segments frame with ``lemmas``, ``n_tokens``, ``struct_*`` and, for the lexicon,
-``score_<key>``, ``evidence_<key>`` and ``passing_<key>`` columns, and a 0/1 label matrix with one
+``score_<key>``, ``evidence_<key>``, ``passing_<key>`` and ``treated_<key>`` columns, and a 0/1 label matrix with one
 column per theme.
 
 Usage::
@@ -41,6 +47,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
+from analysis.themes.lexicon import score_from_evidence
 from analysis.themes.structure import STRUCTURE_FEATURES
 
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
@@ -59,6 +66,23 @@ def section_lemmas(sections: pd.Series) -> pd.Series:
     sections = sections.fillna("").astype(str)
     distinct = pd.unique(sections)
     return sections.map(dict(zip(distinct, map(lemmas, distinct))))
+
+
+def clear_mentions(X: pd.DataFrame, themes) -> np.ndarray:
+    """Segments x themes (0/1) whose lexicon evidence outside passing-mention spans
+    (``treated_<key>``) alone gives a lexicon score of at least 0.5: a clear mention."""
+    treated = X[[f"treated_{k}" for k in themes]].to_numpy(dtype=float)
+    n_tokens = X["n_tokens"].to_numpy(dtype=float)
+    clear = np.zeros(treated.shape, dtype=int)
+    for j in range(treated.shape[1]):
+        clear[:, j] = score_from_evidence(treated[:, j], n_tokens) >= 0.5 - 1e-9
+    return clear
+
+
+def _keep(proba: np.ndarray, assigned: np.ndarray, clear: np.ndarray, thresholds: np.ndarray):
+    """Assignments with every clear mention kept; a kept theme's probability is at least its threshold."""
+    kept = clear.astype(bool)
+    return np.where(kept, np.maximum(proba, thresholds), proba), (assigned.astype(bool) | kept).astype(int)
 
 
 def _labels(Y) -> np.ndarray:
@@ -153,22 +177,27 @@ class LexiconClassifier(BaseEstimator, ClassifierMixin):
     tune : bool
         Choose each theme's threshold on the training data (highest F1, ties to the threshold
         closest to ``threshold``).
+    keep_clear : bool
+        Keep every clear mention (:func:`clear_mentions`), whatever the tuned threshold.
     """
 
-    def __init__(self, themes=None, threshold: float = 0.5, tune: bool = True):
+    def __init__(self, themes=None, threshold: float = 0.5, tune: bool = True, keep_clear: bool = False):
         self.themes = themes
         self.threshold = threshold
         self.tune = tune
+        self.keep_clear = keep_clear
 
     def _scores(self, X: pd.DataFrame) -> np.ndarray:
         return X[[f"score_{k}" for k in self.themes]].to_numpy(dtype=float)
 
     def fit(self, X: pd.DataFrame, Y, groups=None, sample_weight=None) -> "LexiconClassifier":
         scores, Y = self._scores(X), _labels(Y)
+        # With clear mentions kept, a threshold only decides the others: it is chosen so.
+        deciding = np.where(clear_mentions(X, self.themes) == 1, 1.0, scores) if self.keep_clear else scores
         thresholds = np.full(len(self.themes), float(self.threshold))
         for j in range(len(self.themes)):
             if self.tune and Y[:, j].sum():
-                thresholds[j] = best_threshold(Y[:, j], scores[:, j], prefer=self.threshold, weight=sample_weight)
+                thresholds[j] = best_threshold(Y[:, j], deciding[:, j], prefer=self.threshold, weight=sample_weight)
         self.thresholds_ = thresholds
         self.calibrators_ = [_Platt(scores[:, j], Y[:, j], sample_weight) for j in range(len(self.themes))]
         self.classes_ = np.array([0, 1])
@@ -180,11 +209,14 @@ class LexiconClassifier(BaseEstimator, ClassifierMixin):
         return np.column_stack([cal(scores[:, j]) for j, cal in enumerate(self.calibrators_)])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return (self._scores(X) >= self.thresholds_ - 1e-9).astype(int)
+        return self.predict_both(X)[1]
 
     def predict_both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and assignments in one pass."""
-        return self.predict_proba(X), self.predict(X)
+        proba, assigned = self.predict_proba(X), (self._scores(X) >= self.thresholds_ - 1e-9).astype(int)
+        if self.keep_clear:
+            proba, assigned = _keep(proba, assigned, clear_mentions(X, self.themes), self.thresholds_)
+        return proba, assigned
 
 
 class ThemeModel(BaseEstimator, ClassifierMixin):
@@ -209,10 +241,13 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
         Folds of the grouped cross-validation that calibrates and sets thresholds.
     random_state : int
         Seed of the solver (from the project's config seed).
+    keep_clear : bool
+        Keep every clear mention of the lexicon (:func:`clear_mentions`): the model may add a
+        theme but not veto one the text states clearly.
     """
 
     def __init__(self, themes=None, use_lexicon: bool = True, C: float = 4.0, ngram_range=(3, 5), min_df: int = 2,
-                 lexicon_weight: float = 1.0, cv_folds: int = 5, random_state: int = 0):
+                 lexicon_weight: float = 1.0, cv_folds: int = 5, random_state: int = 0, keep_clear: bool = False):
         self.themes = themes
         self.use_lexicon = use_lexicon
         self.C = C
@@ -221,6 +256,7 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
         self.lexicon_weight = lexicon_weight
         self.cv_folds = cv_folds
         self.random_state = random_state
+        self.keep_clear = keep_clear
 
     # ------------------------------------------------------------------ features
 
@@ -285,7 +321,10 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
             oof = self._decision(X, self.grams_, self.estimators_)
         self.calibrators_ = [_Platt(oof[:, j], Y[:, j], w) for j in range(Y.shape[1])]
         self.oof_proba_ = np.column_stack([cal(oof[:, j]) for j, cal in enumerate(self.calibrators_)])
-        self.thresholds_ = np.array([best_threshold(Y[:, j], self.oof_proba_[:, j], weight=w) if Y[:, j].any()
+        # With clear mentions kept, a threshold only decides the others: it is chosen so.
+        deciding = (np.where(clear_mentions(X, self.themes) == 1, 1.0, self.oof_proba_) if self.keep_clear
+                    else self.oof_proba_)
+        self.thresholds_ = np.array([best_threshold(Y[:, j], deciding[:, j], weight=w) if Y[:, j].any()
                                      else 0.5 for j in range(Y.shape[1])])
         self.classes_ = np.array([0, 1])
         return self
@@ -301,7 +340,10 @@ class ThemeModel(BaseEstimator, ClassifierMixin):
     def predict_both(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and assignments in one pass (the features are built once)."""
         proba = self.predict_proba(X)
-        return proba, (proba >= self.thresholds_ - 1e-9).astype(int)
+        assigned = (proba >= self.thresholds_ - 1e-9).astype(int)
+        if self.keep_clear:
+            proba, assigned = _keep(proba, assigned, clear_mentions(X, self.themes), self.thresholds_)
+        return proba, assigned
 
     def feature_names(self) -> list[str]:
         """Names of the model's features, in column order (for explanation)."""

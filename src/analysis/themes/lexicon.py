@@ -497,8 +497,9 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
     Returns
     -------
     scores : DataFrame
-        segment_id, then per theme ``evidence_<key>``, ``score_<key>`` (in [0, 1]) and
-        ``theme_<key>`` (0/1), in segment order.
+        segment_id, then per theme ``evidence_<key>``, ``passing_<key>`` (the evidence inside
+        passing-mention spans), ``treated_<key>`` (the evidence of the text outside them),
+        ``score_<key>`` (in [0, 1]) and ``theme_<key>`` (0/1), in segment order.
     matches : DataFrame
         The counted matches: segment_id, theme, term, surface, where ("text" or "section"), count.
     excluded : DataFrame
@@ -539,6 +540,7 @@ def score_themes(segments: pd.DataFrame, tokens: pd.DataFrame, codebook: Codeboo
         score = np.maximum(whole[key], best_item[key].reindex(ids, fill_value=0.0).to_numpy())
         scores[f"evidence_{key}"] = np.round(evidence[key].to_numpy(), 4)
         scores[f"passing_{key}"] = np.round(passing[key].to_numpy(), 4)
+        scores[f"treated_{key}"] = np.round(treated[key].to_numpy(), 4)
         scores[f"score_{key}"] = np.round(score, 4)
         scores[f"theme_{key}"] = (score >= threshold - 1e-9).astype(int)
 

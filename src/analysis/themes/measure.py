@@ -33,7 +33,7 @@ def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
         h.update(path.name.encode() + (path.read_bytes() if path.is_file() else b"-"))
     return h.hexdigest()[:16]
 
-FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "struct_")
+FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "treated_", "struct_")
 
 def _feature_columns(frame: pd.DataFrame) -> list[str]:
     return ["section", "lemmas", "n_tokens", *[c for c in frame.columns if c.startswith(FEATURE_PREFIXES)]]
@@ -118,6 +118,7 @@ def _intercoder(path: Path, keys, core, label: str, units: pd.DataFrame) -> pd.D
     table.insert(3, "n_groups", units[units["fingerprint"].isin(coders["fingerprint"])]["municipality"].nunique())
     table.insert(4, "n_folds", 0)
     table["chosen"] = 0
+    table["text"] = val.text_of("intercoder", table["method"].iat[0], [])
     return table
 
 def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: Path | None,
@@ -162,13 +163,19 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     for j, k in enumerate(keys):
         segments[f"score_{k}"] = np.round(proba[:, j], 4)
         segments[f"theme_{k}"] = assigned[:, j].astype(int)
+    from analysis.themes.classify import clear_mentions
+
+    clear = clear_mentions(features, keys)
     long = []
     for j, k in enumerate(keys):
+        lexicon_theme, theme = scores[f"theme_{k}"].to_numpy(), segments[f"theme_{k}"].to_numpy()
         long.append(pd.DataFrame({
             "segment_id": segments["segment_id"], "theme": k,
             "lexicon_evidence": scores[f"evidence_{k}"], "lexicon_passing": scores[f"passing_{k}"],
-            "lexicon_score": scores[f"score_{k}"], "lexicon_theme": scores[f"theme_{k}"],
-            "score": segments[f"score_{k}"], "assigned": segments[f"theme_{k}"], "method": method}))
+            "lexicon_treated": scores[f"treated_{k}"], "lexicon_score": scores[f"score_{k}"],
+            "lexicon_theme": lexicon_theme, "clear": clear[:, j],
+            "score": segments[f"score_{k}"], "assigned": theme, "method": method,
+            "removed_by": removal_reasons(lexicon_theme, theme, scores[f"treated_{k}"].to_numpy(), method)}))
     result.extra["theme_matches"] = matches
     result.parquet_only["theme_occurrences"] = occurrences
     result.extra["theme_exclusions"] = excluded
@@ -177,6 +184,18 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         result.extra["validation"] = validation_table
     result.stats.update({"theme_method": method, "codebook": codebook.path, "codebook_version": codebook.version,
                          "codebook_fingerprint": codebook.fingerprint, **stats})
+
+
+def removal_reasons(lexicon_theme: np.ndarray, assigned: np.ndarray, treated: np.ndarray,
+                    method: str) -> np.ndarray:
+    """Why the method in use left out a theme the lexicon assigns ("" where it did not): its
+    evidence stands only in passing-mention spans or the heading, or it is not a clear mention
+    and the method scores it below the theme's threshold. (A clear mention is never left out;
+    matches that a rule of the codebook excluded are in ``theme_exclusions`` with the rule.)"""
+    removed = (lexicon_theme == 1) & (assigned == 0)
+    reason = np.where(treated > 0, f"not a clear mention; {method} scores it below the threshold",
+                      "passing mention (its words stand only in passing-mention spans or the heading)")
+    return np.where(removed, reason, "").astype(object)
 
 
 #: Segments scored by the lexicon at once (bounds the memory of a long document).

@@ -1,0 +1,212 @@
+"""The real-text check set: paragraphs of public Danish text (municipal pages, minutes, news,
+status reports, knowledge portals), coded blind by two coders, kept in the project without
+their text.
+
+``eval/realtext/`` holds
+
+- ``paragraphs.csv``: ``id``, ``url``, ``register``, ``municipality``, ``first_words`` (the
+  paragraph's first five words, to find it on its page), ``n_words``, ``sha256`` (of the text with
+  its whitespace normalised) and ``fingerprint`` (the project's segment fingerprint);
+- ``annotations_coders.csv``: the two coders' independent codes (``id``, ``coder``, one 0/1
+  column per theme);
+- ``annotations.csv``: the adjudicated codes (``id`` and one 0/1 column per theme).
+
+The texts stay outside the project (a JSON-lines file with ``id`` and ``text``, or any file
+whose texts hash to the listed ``sha256``): :func:`attach_texts` puts them back and refuses one
+that differs. Nothing is ever fitted or tuned on the set; :func:`score_check_set` scores every
+method fitted on the train pool against it, and stops if one of its paragraphs is in the pool.
+
+Usage::
+
+    from analysis.themes.checkset import attach_texts, load_check_set
+    labels = load_check_set("eval/realtext", codebook.keys)
+    frame = attach_texts(labels, "/elsewhere/realtext/texts.jsonl")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.base.errors import InputError, Problem
+
+PARAGRAPH_COLUMNS = ["id", "url", "register", "municipality", "first_words", "n_words", "sha256", "fingerprint"]
+
+
+def normalised(text: str) -> str:
+    """The text in Unicode NFC with runs of whitespace as one space (what ``sha256`` hashes)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(normalised(text).encode("utf-8")).hexdigest()
+
+
+def first_words(text: str, n: int = 5) -> str:
+    return " ".join(normalised(text).split(" ")[:n])
+
+
+def describe(rows: list[dict]) -> pd.DataFrame:
+    """``paragraphs.csv`` for paragraphs with ``id``, ``url``, ``register``, ``municipality`` and
+    ``text``: everything but the text."""
+    from analysis.corpus.segment import fingerprint_text
+
+    return pd.DataFrame([{"id": r["id"], "url": r["url"], "register": r.get("register", ""),
+                          "municipality": r.get("municipality", ""), "first_words": first_words(r["text"]),
+                          "n_words": len(normalised(r["text"]).split(" ")), "sha256": text_hash(r["text"]),
+                          "fingerprint": fingerprint_text(r["text"])} for r in rows], columns=PARAGRAPH_COLUMNS)
+
+
+def load_check_set(folder: str | Path, keys: list[str]) -> pd.DataFrame | None:
+    """The check set's paragraphs with their adjudicated codes (no text); None without one.
+
+    Raises
+    ------
+    InputError
+        Naming the file: a missing column, codes other than 0/1, a paragraph without codes.
+    """
+    folder = Path(folder)
+    par_path, ann_path = folder / "paragraphs.csv", folder / "annotations.csv"
+    if not par_path.is_file() or not ann_path.is_file():
+        return None
+    paragraphs = pd.read_csv(par_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    codes = pd.read_csv(ann_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    problems = []
+    for path, table, needed in ((par_path, paragraphs, PARAGRAPH_COLUMNS), (ann_path, codes, ["id", *keys])):
+        missing = [c for c in needed if c not in table.columns]
+        if missing:
+            problems.append(Problem(str(path), f"missing column(s) {', '.join(missing)}", line=1,
+                                    fix="the header needs " + ", ".join(needed)))
+    if problems:
+        raise InputError(problems)
+    for i, row in enumerate(codes.itertuples(index=False), start=2):
+        bad = [k for k in keys if getattr(row, k) not in ("0", "1")]
+        if bad:
+            problems.append(Problem(str(ann_path), f"theme column(s) {', '.join(bad)} not 0 or 1", line=i,
+                                    fix="code every theme as 0 or 1"))
+    merged = paragraphs.merge(codes[["id", *keys]], on="id", how="left")
+    for pid in merged.loc[merged[keys[0]].isna(), "id"].head(5):
+        problems.append(Problem(str(ann_path), f"paragraph {pid} has no codes", fix="code it, or drop it"))
+    if problems:
+        raise InputError(problems)
+    for k in keys:
+        merged[k] = merged[k].astype(int)
+    merged["n_words"] = merged["n_words"].astype(int)
+    return merged
+
+
+def read_texts(path: str | Path) -> dict[str, str]:
+    """The texts of a JSON-lines file (``id`` and ``text`` per line), by id."""
+    path = Path(path)
+    texts = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(str(path), f"cannot be read ({exc})", fix="give a UTF-8 JSON-lines file")) from None
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            texts[str(row["id"])] = str(row["text"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise InputError(Problem(str(path), "not a JSON object with id and text", line=i,
+                                     fix='write one {"id": ..., "text": ...} per line')) from None
+    return texts
+
+
+def attach_texts(labels: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """The check set with its texts from ``path``; only paragraphs whose text hashes to their
+    ``sha256`` are kept.
+
+    Raises
+    ------
+    InputError
+        When a text differs from the one that was coded (naming the paragraph), or when none is found.
+    """
+    texts = read_texts(path)
+    problems, keep = [], []
+    for row in labels.itertuples(index=False):
+        text = texts.get(row.id)
+        if text is None:
+            continue
+        if text_hash(text) != row.sha256:
+            problems.append(Problem(str(path), f"paragraph {row.id} is not the text that was coded (it begins "
+                                    f"{first_words(text)!r}, the coded one {row.first_words!r})",
+                                    fix=f"copy the paragraph again from {row.url}"))
+        keep.append(row.id)
+    if problems:
+        raise InputError(problems)
+    if not keep:
+        raise InputError(Problem(str(path), "has none of the check set's paragraphs",
+                                 fix="give the file the check set's texts were collected into"))
+    frame = labels[labels["id"].isin(keep)].reset_index(drop=True)
+    frame["text"] = frame["id"].map(texts)
+    return frame
+
+
+def as_segments(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paragraphs as development-set-like segments (one group per page), for the project's NLP
+    and lexicon (:func:`analysis.themes.devset.devset_frame`)."""
+    from urllib.parse import urlparse
+
+    page = frame["url"].map(lambda u: urlparse(u).netloc + urlparse(u).path)
+    return pd.DataFrame({"segment_id": "check-" + frame["id"], "municipality": page.to_numpy(),
+                         "section": "", "text": frame["text"].to_numpy()})
+
+
+def score_check_set(frame: pd.DataFrame, cfg: dict, codebook, train, cache: Path | None = None) -> tuple:
+    """Every method fitted on the train pool (``train``: :class:`analysis.themes.validation.Labelled`)
+    and the lexicon's own rule, scored on the check set.
+
+    Returns
+    -------
+    table : DataFrame
+        :func:`analysis.themes.validation.agreement` rows of each method, ``split`` "check set",
+        ``text`` "real".
+    checks : DataFrame
+        Per method, the share of no-theme paragraphs left uncoded.
+    predictions : dict
+        Method -> 0/1 matrix in the frame's order (for reading the misses).
+    """
+    from sklearn.base import clone
+
+    from analysis.themes import validation as val
+    from analysis.themes.devset import check_locked, devset_frame
+    from analysis.themes.measure import _feature_columns
+
+    keys, core = codebook.keys, codebook.core_keys
+    check_locked(train.fingerprints, frame["fingerprint"].to_numpy())  # never fitted on, never tuned on
+    features = devset_frame(as_segments(frame), cfg, codebook, cache)
+    X = features[_feature_columns(features)]
+    Y = frame[keys].to_numpy()
+    predictions = {"lexicon (its own rule)": (X[[f"score_{k}" for k in keys]].to_numpy()
+                                              >= cfg["themes"]["lexicon_threshold"] - 1e-9).astype(int)}
+    for name, method in val.make_methods(keys, cfg).items():
+        model = clone(method).fit(train.X.reset_index(drop=True), train.Y, groups=train.groups,
+                                  sample_weight=train.weights)
+        predictions[name] = model.predict(X)
+    table = pd.concat([val.agreement(Y, p, keys, core, method=m) for m, p in predictions.items()], ignore_index=True)
+    table.insert(2, "split", "check set")
+    table.insert(3, "n_groups", features["municipality"].nunique())
+    table["text"] = val.REAL
+    checks = pd.concat([val.measurement_checks(Y, p, None, m, "check set") for m, p in predictions.items()],
+                       ignore_index=True)
+    return table, checks, predictions
+
+
+def misses(frame: pd.DataFrame, predictions: np.ndarray, keys: list[str]) -> pd.DataFrame:
+    """The paragraphs a method codes differently from the coders: id, theme, coders, method, and
+    the first words (to read the case in the texts)."""
+    rows = []
+    for j, k in enumerate(keys):
+        wrong = np.flatnonzero(frame[k].to_numpy() != predictions[:, j])
+        for i in wrong:
+            rows.append({"id": frame["id"].iat[i], "theme": k, "coders": int(frame[k].iat[i]),
+                         "method": int(predictions[i, j]), "first_words": frame["first_words"].iat[i]})
+    return pd.DataFrame(rows, columns=["id", "theme", "coders", "method", "first_words"])

@@ -1,0 +1,84 @@
+"""The real-text check set: kept without its text, texts put back only when they are the coded
+ones, and never in the training data."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.base.errors import InputError
+from analysis.themes.checkset import attach_texts, describe, load_check_set, text_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = ["bolig", "sundhed"]
+ROWS = [{"id": "A-001", "url": "https://example.dk/udsatte", "register": "policy", "municipality": "Vejle",
+         "text": "Kommunen  vil skabe flere\nskæve boliger til borgere i hjemløshed."},
+        {"id": "A-002", "url": "https://example.dk/udsatte", "register": "policy", "municipality": "Vejle",
+         "text": "Rådet holder fire møder om året. Næste møde er 3. marts."}]
+
+
+def _write(folder: Path) -> None:
+    describe(ROWS).to_csv(folder / "paragraphs.csv", index=False)
+    pd.DataFrame({"id": ["A-001", "A-002"], "bolig": [1, 0], "sundhed": [0, 0]}).to_csv(folder / "annotations.csv",
+                                                                                        index=False)
+
+
+def test_the_project_keeps_first_words_counts_and_hashes_never_the_text(tmp_path):
+    table = describe(ROWS)
+    assert list(table.columns) == ["id", "url", "register", "municipality", "first_words", "n_words", "sha256",
+                                   "fingerprint"]
+    assert table["first_words"].tolist() == ["Kommunen vil skabe flere skæve", "Rådet holder fire møder om"]
+    assert table["n_words"].tolist() == [10, 11]
+    assert text_hash("skæve  boliger\n") == text_hash("skæve boliger")  # whitespace does not count
+    assert text_hash("skæve boliger") != text_hash("skæve bolig")
+    _write(tmp_path)
+    stored = (tmp_path / "paragraphs.csv").read_text(encoding="utf-8")
+    assert "hjemløshed" not in stored and "skæve" in stored  # five words to find it, not the paragraph
+
+
+def test_texts_are_put_back_only_when_they_are_the_coded_ones(tmp_path):
+    import json
+
+    _write(tmp_path)
+    labels = load_check_set(tmp_path, KEYS)
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text("\n".join(json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) for r in ROWS),
+                     encoding="utf-8")
+    frame = attach_texts(labels, texts)
+    assert frame["text"].iat[0].endswith("hjemløshed.") and frame["bolig"].tolist() == [1, 0]
+    texts.write_text(json.dumps({"id": "A-001", "text": "Kommunen vil skabe flere boliger."}, ensure_ascii=False),
+                     encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        attach_texts(labels, texts)
+    assert str(err.value.problems[0]) == (
+        f"{texts}: paragraph A-001 is not the text that was coded (it begins 'Kommunen vil skabe flere boliger.', "
+        "the coded one 'Kommunen vil skabe flere skæve'); copy the paragraph again from https://example.dk/udsatte")
+
+
+def test_a_check_set_with_bad_codes_names_the_file_and_line(tmp_path):
+    _write(tmp_path)
+    pd.DataFrame({"id": ["A-001", "A-002"], "bolig": [1, 2], "sundhed": [0, 0]}).to_csv(tmp_path / "annotations.csv",
+                                                                                        index=False)
+    with pytest.raises(InputError) as err:
+        load_check_set(tmp_path, KEYS)
+    assert str(err.value.problems[0]) == (f"{tmp_path / 'annotations.csv'} line 3: theme column(s) bolig not 0 or 1; "
+                                          "code every theme as 0 or 1")
+
+
+def test_no_check_set_or_locked_test_paragraph_is_in_the_training_text():
+    from analysis.base.config import load_config
+    from analysis.themes.annotations import load_annotations
+    from analysis.themes.devset import load_devset
+    from analysis.themes.lexicon import load_codebook
+
+    keys = load_codebook().keys
+    check = load_check_set(ROOT / "eval" / "realtext", keys)
+    assert check is not None and len(check) >= 250 and check["url"].nunique() >= 60
+    dev = load_devset(ROOT / load_config(None)["themes"]["dev_set"], keys)
+    corpus = load_annotations(ROOT / "corpus" / "annotations.csv", keys)
+    train = set(dev.loc[dev["split"] == "train", "fingerprint"]) | set(corpus["fingerprint"])
+    assert not set(check["fingerprint"]) & train
+    assert not set(dev.loc[dev["split"] == "test", "fingerprint"]) & train
+    # the two coders coded every paragraph
+    coders = pd.read_csv(ROOT / "eval" / "realtext" / "annotations_coders.csv", dtype={"id": str})
+    assert coders.groupby("id")["coder"].nunique().eq(2).all() and set(coders["id"]) == set(check["id"])
