@@ -169,3 +169,34 @@ def test_codebook_errors_name_file_theme_and_problem(tmp_path, body, message):
         load_codebook(path)
     text = str(info.value)
     assert text.startswith(str(path)) and message in text, text
+
+
+@pytest.mark.parametrize(
+    "text, word, counts",
+    [
+        # "i fællesskab" = jointly: not the citizen's community
+        ("Opgaven løses i fællesskab med regionen.", "fællesskab", False),
+        ("Vi udarbejder i fællesskab en ny plan for området.", "fællesskab", False),
+        ("Flere borgere skal finde et fællesskab, de hører til i.", "fællesskab", True),
+        ("Vi vil styrke fællesskaberne i boligområdet.", "fællesskaberne", True),
+        # "inkludere" = include or cover, unless people are included in a community
+        ("Indsatsen inkluderer også rådgivning om økonomi og gæld.", "inkluderer", False),
+        ("Tilbuddet er inkluderet i den samlede pris.", "inkluderet", False),
+        ("Borgerne skal inkluderes i lokalsamfundet.", "inkluderes", True),
+        ("Vi vil inkludere udsatte borgere i fællesskabet.", "inkludere", True),
+        # a body named by words run together is a name
+        ("UdsatteNetværket holder møde den 3. marts.", "udsattenetværket", False),
+        ("Borgerens netværk skal styrkes.", "netværk", True),
+    ],
+)
+def test_word_sense_rules_keep_the_theme_only_where_it_is_meant(text, word, counts, codebook, nlp):
+    assert (word in matched(text, "faellesskab", codebook, nlp)) is counts, text
+
+
+def test_a_word_sense_rule_names_itself_in_the_exclusions(codebook, nlp):
+    _, _, excluded = measure(["Opgaven løses i fællesskab med regionen.",
+                              "Indsatsen inkluderer rådgivning.", "UdsatteNetværket mødes i dag."], codebook, nlp)
+    assert excluded[["segment_id", "theme", "rule"]].drop_duplicates().values.tolist() == [
+        ["d:001", "faellesskab", "jointly (i fællesskab)"],
+        ["d:002", "faellesskab", "includes (inkludere = omfatte)"],
+        ["d:003", "faellesskab", "names written as one word"]]
