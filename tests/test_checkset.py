@@ -82,3 +82,41 @@ def test_no_check_set_or_locked_test_paragraph_is_in_the_training_text():
     # the two coders coded every paragraph
     coders = pd.read_csv(ROOT / "eval" / "realtext" / "annotations_coders.csv", dtype={"id": str})
     assert coders.groupby("id")["coder"].nunique().eq(2).all() and set(coders["id"]) == set(check["id"])
+
+
+def test_recorded_figures_count_only_for_the_fit_they_were_made_for(tmp_path):
+    from analysis.base.config import load_config
+    from analysis.themes.checkset import SCORES, check_set_fingerprint, record_key, recorded_scores
+
+    cfg = load_config(None)
+    key = record_key("book1", "codes1", cfg)
+    assert key != record_key("book2", "codes1", cfg) != record_key("book1", "codes2", cfg)
+    other = load_config(None)
+    other["themes"]["lexicon_threshold"] = 0.6
+    assert record_key("book1", "codes1", other) != key  # another setting: another fit
+    assert recorded_scores(tmp_path, key) is None and check_set_fingerprint(tmp_path) == "-"
+    pd.DataFrame({"key": [key, "elsewhere"], "method": ["lexicon", "lexicon"], "theme": ["bolig", "bolig"],
+                  "split": ["check set"] * 2, "f1": [0.87, 0.5], "text": ["real"] * 2}).to_csv(tmp_path / SCORES,
+                                                                                           index=False)
+    rows = recorded_scores(tmp_path, key)
+    assert rows["f1"].tolist() == [0.87] and "key" not in rows
+    assert recorded_scores(tmp_path, record_key("book2", "codes1", cfg)) is None
+    assert len(check_set_fingerprint(tmp_path)) == 16
+
+
+def test_the_reports_judge_by_the_check_set_before_the_corpus_coding():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_views import F1, _results_with_validation
+
+    from analysis.publish.views import basis_words, figure_basis, measurement_quality
+
+    results = _results_with_validation(dict.fromkeys(F1, 0.95), dict.fromkeys(F1, 0.9))
+    check = pd.DataFrame([{"method": "combined", "theme": k, "split": "check set", "n_groups": 79,
+                           "n_segments": 262, "f1": f, "precision": f, "recall": f, "support": 30, "text": "real"}
+                          for k, f in F1.items()])
+    results.validation = pd.concat([results.validation, check], ignore_index=True)
+    assert figure_basis(results)["split"] == "check set"
+    assert measurement_quality(results).set_index("key").loc["forebyggelse", "f1"] == 0.6  # not the corpus's 0.9
+    assert basis_words(results).startswith("262 afsnit virkelig tekst fra 79 offentlige danske sider (tjeksættet")

@@ -99,7 +99,7 @@ def rebuild(src: Path, dest: Path, keys: list[str]) -> None:
         print(f"  missing {r.id}: {r.url} (begins {r.first_words!r})")
 
 
-def score(texts: Path, corpus: Path, config: Path | None, out: Path | None) -> None:
+def score(texts: Path, corpus: Path, config: Path | None, out: Path | None, record: bool = False) -> None:
     from analysis.base.paths import cache_dir
     from analysis.pipeline import run_pipeline
     from analysis.themes.measure import score_by_document, theme_features, training_data
@@ -121,6 +121,15 @@ def score(texts: Path, corpus: Path, config: Path | None, out: Path | None) -> N
     print(checks[["method", "check", "value", "n"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     chosen = result.stats.get("theme_method")
     print(f"in use in a run of {corpus}: {chosen}")
+    if record:
+        from analysis.themes.checkset import SCORES, record_key
+
+        key = record_key(book.fingerprint, result.stats["annotations_fingerprint"], cfg)
+        recorded = table[table["method"].isin(["lexicon", "model", "combined"])].copy()
+        recorded.insert(0, "key", key)
+        recorded["n_folds"] = 0
+        recorded.to_csv(EVAL / SCORES, index=False, encoding="utf-8", lineterminator="\n")
+        print(f"recorded for key {key} in {EVAL / SCORES}")
     if out:
         table.to_csv(out / "checkset.csv", index=False, encoding="utf-8", lineterminator="\n")
         checks.to_csv(out / "checkset_checks.csv", index=False, encoding="utf-8", lineterminator="\n")
@@ -142,6 +151,9 @@ def main() -> None:
     s.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     s.add_argument("--config", type=Path, default=None)
     s.add_argument("--out", type=Path, default=None)
+    s.add_argument("--record", action="store_true",
+                   help="write the figures to eval/realtext/scores.csv: runs with this codebook, hand coding and "
+                        "settings then show them, and the reports judge the themes by them")
     args = parser.parse_args()
     keys = load_codebook(load_config(None)["themes"]["codebook"]).keys
     if args.command == "build":
@@ -151,7 +163,7 @@ def main() -> None:
     else:
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
-        score(args.texts, args.corpus, args.config, args.out)
+        score(args.texts, args.corpus, args.config, args.out, args.record)
 
 
 if __name__ == "__main__":

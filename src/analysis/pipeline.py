@@ -27,6 +27,7 @@ from analysis.nlp import tokens as nlp
 from analysis.publish import i18n
 from analysis.publish.table_files import write_run
 from analysis.publish.views import Results, load_results
+from analysis.themes.checkset import check_set_fingerprint
 from analysis.themes.devset import devset_path
 from analysis.themes.lexicon import load_codebook
 from analysis.themes.measure import annotations_fingerprint, measure_themes
@@ -78,6 +79,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     result = build_tables(loaded, segments_by_doc, problems, tokens, stats)
     result.stats.update({"corpus_fingerprint": corpus_fingerprint(loaded), "n_problems": len(problems),
                          "annotations_fingerprint": annotations_fingerprint(Path(corpus), devset_path(cfg)),
+                         "check_set_fingerprint": check_set_fingerprint(),
                          "program_version": program_version(), "skip_bad": skip_bad, "stat_signature": signature})
     clock.lap("nlp")
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out), jobs)
@@ -88,6 +90,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     result.stats["stage_peak_mb"] = clock.peak_mb
     write_run(result, cfg, out, Path(corpus))
     return result
+
 
 class _Stages:
     """Seconds spent in each stage of a run, and the process's peak memory (MB) at the end of
@@ -112,6 +115,7 @@ class _Stages:
         except ImportError:  # not on Windows
             pass
 
+
 def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", config: str | Path | None = None,
                   codebook: str | Path | None = None, progress: bool = True, skip_bad: bool = False) -> dict:
     """Bring OUT/tables up to date for this corpus, config and codebook; return the run metadata.
@@ -133,6 +137,7 @@ def ensure_tables(corpus: str | Path = "corpus", out: str | Path = "outputs", co
         wanted = {"corpus_fingerprint": corpus_fingerprint(loaded), "codebook_fingerprint": book.fingerprint,
                   "config_fingerprint": tables_fingerprint(cfg),
                   "annotations_fingerprint": annotations_fingerprint(corpus, devset_path(cfg)),
+                  "check_set_fingerprint": check_set_fingerprint(),
                   "program_version": program_version()}
         if all(meta.get(k) == v for k, v in wanted.items()) and (skip_bad or not meta.get("n_skipped")):
             return meta

@@ -23,7 +23,7 @@ import json
 import os
 from pathlib import Path
 
-from analysis.base.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from analysis.base.paths import CHECK_SET_DIR, DEFAULT_CONFIG, PROJECT_ROOT
 from analysis.base.version import program_version
 
 #: Tables a run writes; the tables are current only when all of them are there.
@@ -87,6 +87,7 @@ def stat_signature(corpus: str | Path, config: str | Path | None, codebook: str 
         "config": _stat(config_path) if config_path else None,
         "codebook": _stat(book),
         "dev_set": _tree(dev),
+        "check_set": _stat(CHECK_SET_DIR / "scores.csv"),
     }
     blob = json.dumps(parts, sort_keys=True, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:24]

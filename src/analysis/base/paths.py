@@ -28,6 +28,8 @@ def _find_root() -> Path:
 
 PROJECT_ROOT = _find_root()
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+#: The real-text check set (labels and recorded figures, never the text).
+CHECK_SET_DIR = PROJECT_ROOT / "eval" / "realtext"
 DEFAULT_OUT = PROJECT_ROOT / "outputs"
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 DEFAULT_CODEBOOK = PROJECT_ROOT / "codebook.yaml"

@@ -18,9 +18,11 @@ from analysis.base.cache import cached, hash_frame
 from analysis.base.config import fingerprint
 from analysis.base.result import RunResult
 
+
 def discover_clusters(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
     """Add KMeans ``cluster`` and NMF ``topic`` columns and the clusters table."""
     _apply_clusters(result, _clusters(result, cfg, codebook, cache))
+
 
 def _clusters(result: RunResult, cfg: dict, codebook, cache: Path | None):
     from analysis.compare.clusters import cluster_segments
@@ -34,6 +36,7 @@ def _clusters(result: RunResult, cfg: dict, codebook, cache: Path | None):
                                                cache / "cluster-fits" if cache else None))
     return found
 
+
 def _apply_clusters(result: RunResult, found) -> None:
     result.segments["cluster"] = found.labels
     result.segments["topic"] = found.topics
@@ -41,10 +44,12 @@ def _apply_clusters(result: RunResult, found) -> None:
     result.stats.update({"clusters_k": found.k, "clusters_criterion": found.k_criterion,
                          "clusters_silhouettes": found.silhouettes, "clusters_stability_ari": found.stability})
 
+
 def compare_municipalities(result: RunResult, cfg: dict, codebook, cache: Path | None = None) -> None:
     """Add the comparison tables: profiles with intervals, differences, similarity, keyness,
     theme terms and co-occurrence (document types as ``compare.doc_types`` selects)."""
     result.extra.update(_comparison(result, cfg, codebook, cache))
+
 
 def _comparison(result: RunResult, cfg: dict, codebook, cache: Path | None) -> dict:
     from analysis.compare import statistics as compare
@@ -59,6 +64,7 @@ def _comparison(result: RunResult, cfg: dict, codebook, cache: Path | None) -> d
                        lambda: compare.comparison_tables(segs, matches, keys, c, seed, c["doc_types"] or None,
                                                          cache / "compare-units" if cache else None))
     return tables
+
 
 def clusters_and_comparison(result: RunResult, cfg: dict, codebook, cache: Path | None = None,
                             jobs: int | None = 1) -> None:

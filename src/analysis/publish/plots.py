@@ -143,13 +143,13 @@ def plot_validation(validation: pd.DataFrame, keys: list[str], labels: dict | No
                     label=t("plot.test_method", method=i18n.value("method", test["method"].dropna().iat[0])))
     if "text" in validation:  # the method in use on real text, out of fold: what the reports judge it by
         real = validation[(validation["text"] == "real") & (validation["chosen"] == 1)
-                          & validation["split"].str.startswith("cv train: ")]
+                          & (validation["split"].str.startswith("cv train: ") | (validation["split"] == "check set"))]
         for split, part in real.groupby("split", sort=False):
             part = part.set_index("theme").reindex(rows)
             err = np.vstack([part["f1"] - part["f1_low"], part["f1_high"] - part["f1"]])
             ax.errorbar(x + 0.12, part["f1"], yerr=np.clip(np.nan_to_num(err), 0, None), fmt="D", color="#D55E00",
                         capsize=3, label=t("plot.real_method", method=i18n.value("method", part["method"].dropna().iat[0]),
-                                           source=_source_name(split[len("cv train: "):])))
+                                           source=_source_name(split.removeprefix("cv train: "))))
     inter = validation[validation["split"] == "intercoder"]
     for i, (method, part) in enumerate(inter.groupby("method", sort=False)):
         f1 = part.set_index("theme").reindex(rows)["f1"]

@@ -105,6 +105,7 @@ def read_table(out: Path | str, name: str) -> pd.DataFrame:
 #: one row per segment and theme, or per matched word.
 WORKBOOK_LEFT_OUT = ("theme_scores", "theme_matches")
 
+
 def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     """Write every table of a run at once (staged, so a failure keeps the previous tables).
 
@@ -124,6 +125,7 @@ def write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
         _write_run(result, cfg, out, corpus)
     finally:
         lock.release()
+
 
 def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     from analysis.nlp.tokens import pipeline_description
@@ -159,6 +161,7 @@ def _write_run(result: RunResult, cfg: dict, out: Path, corpus: Path) -> None:
     if book.exists() and (not stamp.exists() or stamp.read_text(encoding="utf-8") != meta["workbook_fingerprint"]):
         book.unlink()  # made from other tables: never leave a stale workbook beside new tables
         stamp.unlink(missing_ok=True)
+
 
 def workbook_paths(out: Path) -> tuple[Path, Path]:
     """The workbook of ``OUT/tables`` and the file holding the fingerprint of the tables it was made from."""

@@ -491,7 +491,8 @@ def basis_words(results: Results) -> str:
     if basis is None:
         return ""
     source = t(f"source.{basis['source']}") if i18n.has(f"source.{basis['source']}") else basis["source"]
-    return t(f"basis.{basis['text']}", segments=i18n.integer(basis["segments"]),
+    kind = "check" if basis["split"] == "check set" else basis["text"]
+    return t(f"basis.{kind}", segments=i18n.integer(basis["segments"]),
              municipalities=i18n.integer(basis["municipalities"]), source=source)
 
 

@@ -51,6 +51,7 @@ def ensure_workbook(out: str | Path) -> Path:
         stamp.write_text(wanted, encoding="utf-8")
     return book
 
+
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path, left_out: list[str] | None = None) -> None:
     """Write tables to one Excel workbook, a sheet per table (for Excel, Stata and R users).
 
@@ -95,6 +96,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path, left_out: list[s
             _write_sheet(book, sheet, table, bold)
     finally:
         book.close()
+
 
 def _write_sheet(book, name: str, table: pd.DataFrame, header_format) -> None:
     """Write a table to a new sheet column by column: numbers as numbers, booleans as booleans,

@@ -9,7 +9,11 @@ their text.
   its whitespace normalised) and ``fingerprint`` (the project's segment fingerprint);
 - ``annotations_coders.csv``: the two coders' independent codes (``id``, ``coder``, one 0/1
   column per theme);
-- ``annotations.csv``: the adjudicated codes (``id`` and one 0/1 column per theme).
+- ``annotations.csv``: the adjudicated codes (``id`` and one 0/1 column per theme);
+- ``scores.csv``: the recorded figures of the methods on it (``tools/realtext.py score
+  --record``), with the key of what they were fitted on (:func:`record_key`). A run whose
+  codebook, hand coding and settings have that key shows them in its validation table
+  (split ``check set``), and the reports judge the themes by them.
 
 The texts stay outside the project (a JSON-lines file with ``id`` and ``text``, or any file
 whose texts hash to the listed ``sha256``): :func:`attach_texts` puts them back and refuses one
@@ -178,12 +182,12 @@ def score_check_set(frame: pd.DataFrame, cfg: dict, codebook, train, cache: Path
 
     from analysis.themes import validation as val
     from analysis.themes.devset import check_locked, devset_frame
-    from analysis.themes.measure import _feature_columns
+    from analysis.themes.classify import feature_columns
 
     keys, core = codebook.keys, codebook.core_keys
     check_locked(train.fingerprints, frame["fingerprint"].to_numpy())  # never fitted on, never tuned on
     features = devset_frame(as_segments(frame), cfg, codebook, cache)
-    X = features[_feature_columns(features)]
+    X = features[feature_columns(features)]
     Y = frame[keys].to_numpy()
     predictions = {"lexicon (its own rule)": (X[[f"score_{k}" for k in keys]].to_numpy()
                                               >= cfg["themes"]["lexicon_threshold"] - 1e-9).astype(int)}
@@ -210,3 +214,36 @@ def misses(frame: pd.DataFrame, predictions: np.ndarray, keys: list[str]) -> pd.
             rows.append({"id": frame["id"].iat[i], "theme": k, "coders": int(frame[k].iat[i]),
                          "method": int(predictions[i, j]), "first_words": frame["first_words"].iat[i]})
     return pd.DataFrame(rows, columns=["id", "theme", "coders", "method", "first_words"])
+
+
+#: The recorded figures of the methods on the check set.
+SCORES = "scores.csv"
+
+
+def record_key(codebook_fingerprint: str, annotations_fingerprint: str, cfg: dict) -> str:
+    """What the recorded figures hold for: the codebook, the hand coding (corpus and development
+    set) and the settings the tables depend on."""
+    from analysis.base.freshness import tables_fingerprint
+
+    blob = f"{codebook_fingerprint}|{annotations_fingerprint}|{tables_fingerprint(cfg)}"
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def recorded_scores(folder: str | Path, key: str) -> pd.DataFrame | None:
+    """The recorded check-set rows for ``key`` (validation-table columns), or None when there are
+    none for it (another codebook, hand coding or settings: the figures would not be this run's)."""
+    path = Path(folder) / SCORES
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, dtype={"key": str}, encoding="utf-8-sig")
+    rows = table[table["key"] == key].drop(columns=["key"])
+    return rows.reset_index(drop=True) if len(rows) else None
+
+
+def check_set_fingerprint(folder: str | Path | None = None) -> str:
+    """A hash of the recorded figures (``scores.csv``), "-" without them: tables made before
+    a new recording are made again."""
+    from analysis.base.paths import CHECK_SET_DIR
+
+    path = Path(folder or CHECK_SET_DIR) / SCORES
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "-"

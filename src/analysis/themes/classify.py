@@ -68,6 +68,15 @@ def section_lemmas(sections: pd.Series) -> pd.Series:
     return sections.map(dict(zip(distinct, map(lemmas, distinct))))
 
 
+#: The lexicon's columns the methods read, besides section, lemmas and length.
+FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "treated_", "struct_")
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that the theme methods read."""
+    return ["section", "lemmas", "n_tokens", *[c for c in frame.columns if c.startswith(FEATURE_PREFIXES)]]
+
+
 def clear_mentions(X: pd.DataFrame, themes) -> np.ndarray:
     """Segments x themes (0/1) whose lexicon evidence outside passing-mention spans
     (``treated_<key>``) alone gives a lexicon score of at least 0.5: a clear mention."""

@@ -22,6 +22,7 @@ from analysis.base.paths import shared_cache_dir
 from analysis.base.result import RunResult
 from analysis.themes.devset import devset_path
 
+
 def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
     """Return a hash of the hand coding: the corpus's annotations.csv and annotations_coders.csv,
     and the development set's files (``dev_set``), whichever exist."""
@@ -33,16 +34,19 @@ def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
         h.update(path.name.encode() + (path.read_bytes() if path.is_file() else b"-"))
     return h.hexdigest()[:16]
 
-FEATURE_PREFIXES = ("score_", "evidence_", "passing_", "treated_", "struct_")
 
 def _feature_columns(frame: pd.DataFrame) -> list[str]:
-    return ["section", "lemmas", "n_tokens", *[c for c in frame.columns if c.startswith(FEATURE_PREFIXES)]]
+    from analysis.themes.classify import feature_columns  # here: scikit-learn loads only when a method runs
+
+    return feature_columns(frame)
+
 
 def theme_features(segments: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """The segments with what the theme methods read: section, lemmas, length and the lexicon's
     score_/evidence_/passing_/struct_ columns (``scores`` as :func:`score_by_document` gives them)."""
     return pd.concat([segments[["segment_id", "doc_id", "municipality", "section", "lemmas", "n_tokens"]]
                       .reset_index(drop=True), scores.drop(columns=["segment_id"]).reset_index(drop=True)], axis=1)
+
 
 def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, codebook, corpus: Path,
                   cache: Path | None) -> tuple:
@@ -104,6 +108,7 @@ def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, cod
     inter = [x for x in inter if x is not None]
     return train, test, (pd.concat(inter, ignore_index=True) if inter else None), stats
 
+
 def _intercoder(path: Path, keys, core, label: str, units: pd.DataFrame) -> pd.DataFrame | None:
     from analysis.themes import validation as val
 
@@ -120,6 +125,7 @@ def _intercoder(path: Path, keys, core, label: str, units: pd.DataFrame) -> pd.D
     table["chosen"] = 0
     table["text"] = val.text_of("intercoder", table["method"].iat[0], [])
     return table
+
 
 def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: Path | None,
                    jobs: int | None = 1) -> None:
@@ -155,6 +161,15 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         validation_table = evaluation.table
         if intercoder is not None:
             validation_table = pd.concat([validation_table, intercoder], ignore_index=True)
+        from analysis.base.paths import CHECK_SET_DIR
+        from analysis.themes.checkset import record_key, recorded_scores
+
+        recorded = recorded_scores(CHECK_SET_DIR, record_key(codebook.fingerprint,
+                                                             result.stats.get("annotations_fingerprint", ""), cfg))
+        if recorded is not None:  # the check set's figures of this very fit (real text, never fitted on)
+            recorded["chosen"] = (recorded["method"] == evaluation.chosen).astype(int)
+            validation_table = pd.concat([validation_table, recorded], ignore_index=True)
+            stats["check_set_figures"] = True
         result.extra["validation_checks"] = evaluation.checks
         result.extra["calibration"] = evaluation.calibration
         method = evaluation.chosen
@@ -201,6 +216,7 @@ def removal_reasons(lexicon_theme: np.ndarray, assigned: np.ndarray, treated: np
 #: Segments scored by the lexicon at once (bounds the memory of a long document).
 LEXICON_SLICE = 3000
 
+
 def lexicon_keys(segments: pd.DataFrame, codebook, threshold: float, doc_keys: dict[str, str]) -> dict[str, str]:
     """Per document, a key of what its lexicon results depend on: its token table's key
     (``doc_keys``), its segments and their section headings, the codebook and the threshold."""
@@ -210,6 +226,7 @@ def lexicon_keys(segments: pd.DataFrame, codebook, threshold: float, doc_keys: d
     return {d: hashlib.sha256(f"{doc_keys[d]}|{stamp}".encode() + per_doc[d]).hexdigest()[:24]
             for d in dict.fromkeys(segments["doc_id"])}
 
+
 def document_groups(doc_ids: np.ndarray, lengths: np.ndarray, todo: list[str], jobs: int | None) -> list[list[str]]:
     """The documents ``todo`` in groups of whole documents in corpus order, of about equal text
     (``lengths``: characters per row, rows belonging to ``doc_ids``), one per process when there
@@ -218,6 +235,7 @@ def document_groups(doc_ids: np.ndarray, lengths: np.ndarray, todo: list[str], j
     n_groups = min(parallel.resolve_jobs(jobs), len(todo)) if weight.sum() >= parallel.PARALLEL_MIN_BYTES else 1
     cut = np.searchsorted(np.cumsum(weight), np.arange(1, n_groups) * weight.sum() / n_groups)
     return [g.tolist() for g in np.split(np.array(todo, dtype=object), cut) if len(g)]
+
 
 def predict_by_document(model, model_key: str, features: pd.DataFrame, keys: dict[str, str] | None,
                         cache: Path | None, jobs: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -253,6 +271,7 @@ def predict_by_document(model, model_key: str, features: pd.DataFrame, keys: dic
         for done in parallel.map_documents(predict, document_groups(doc_ids, lengths, todo, jobs), jobs):
             found.update(done)
     return (np.concatenate([found[d][0] for d in order]), np.concatenate([found[d][1] for d in order]))
+
 
 def score_by_document(segments: pd.DataFrame, tokens: pd.DataFrame, codebook, threshold: float,
                       doc_keys: dict[str, str] | None, cache: Path | None, jobs: int | None = 1,
