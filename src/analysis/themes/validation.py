@@ -433,6 +433,13 @@ def summary_text(table: pd.DataFrame, checks: pd.DataFrame | None, stats: dict) 
         why = ("no real text to choose by, so the lexicon: the synthetic development set rewards a model that "
                "learns its voice")
     lines.append(f"\nin use: {chosen} ({why}; or as set in the config)")
+    check = table[table["split"] == "check set"]
+    if len(check):
+        lines.append(f"\ncheck set, real text ({int(check['n_segments'].max())} paragraphs from "
+                     f"{int(check['n_groups'].max())} public Danish pages, coded blind, never fitted or tuned on; "
+                     "the recorded figures of this fit):")
+        lines.append(check.pivot_table(index="theme", columns="method", values="f1", sort=False)
+                     .to_string(float_format=lambda v: f"{v:.2f}"))
     test = table[table["split"] == "test"]
     if len(test):
         lines.append(f"\nlocked test split, synthetic development text ({int(test['n_segments'].max())} segments "
