@@ -109,8 +109,9 @@ def score(texts: Path, corpus: Path, config: Path | None, out: Path | None, reco
     frame = attach_texts(load_check_set(EVAL, book.keys), texts)
     work = out or Path("outputs")
     result = run_pipeline(corpus, work, config, progress=False)
-    scores, *_ = score_by_document(result.segments, result.tokens, book, cfg["themes"]["lexicon_threshold"], None,
-                                   None)
+    # the run's own per-document lexicon cache: the scores it has just made are read, not made again
+    scores, *_ = score_by_document(result.segments, result.tokens, book, cfg["themes"]["lexicon_threshold"],
+                                   result.stats.get("doc_keys"), cache_dir(work) / "lexicon")
     features = theme_features(result.segments, scores)
     train, _, _, _ = training_data(features, result.segments, cfg, book, corpus, cache_dir(work))
     table, checks, predictions = score_check_set(frame, cfg, book, train, cache_dir(work) / "checkset")
