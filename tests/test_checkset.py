@@ -18,15 +18,15 @@ ROWS = [{"id": "A-001", "url": "https://example.dk/udsatte", "register": "policy
 
 
 def _write(folder: Path) -> None:
-    describe(ROWS).to_csv(folder / "paragraphs.csv", index=False)
+    describe(ROWS, seed=7).to_csv(folder / "paragraphs.csv", index=False)
     pd.DataFrame({"id": ["A-001", "A-002"], "bolig": [1, 0], "sundhed": [0, 0]}).to_csv(folder / "annotations.csv",
                                                                                         index=False)
 
 
 def test_the_project_keeps_first_words_counts_and_hashes_never_the_text(tmp_path):
-    table = describe(ROWS)
+    table = describe(ROWS, seed=7)
     assert list(table.columns) == ["id", "url", "register", "municipality", "first_words", "n_words", "sha256",
-                                   "fingerprint"]
+                                   "fingerprint", "half"]
     assert table["first_words"].tolist() == ["Kommunen vil skabe flere skæve", "Rådet holder fire møder om"]
     assert table["n_words"].tolist() == [10, 11]
     assert text_hash("skæve  boliger\n") == text_hash("skæve boliger")  # whitespace does not count
@@ -120,3 +120,21 @@ def test_the_reports_judge_by_the_check_set_before_the_corpus_coding():
     assert figure_basis(results)["split"] == "check set"
     assert measurement_quality(results).set_index("key").loc["forebyggelse", "f1"] == 0.6  # not the corpus's 0.9
     assert basis_words(results).startswith("262 afsnit virkelig tekst fra 79 offentlige danske sider (tjeksættet")
+
+
+def test_the_check_set_is_split_by_page_into_a_tuning_and_a_locked_half():
+    from analysis.themes.checkset import assign_halves
+
+    urls = [f"https://example.dk/side-{i}" for i in range(40)]
+    halves = assign_halves(urls + urls[:5], seed=7)
+    assert sorted(halves) == sorted(urls) and list(halves.values()).count("locked") == 20
+    assert assign_halves(urls, seed=7) == halves and assign_halves(urls, seed=8) != halves
+    table = describe(ROWS, seed=7)
+    assert table["half"].nunique() == 1  # one page: one half
+    # the shipped set: the halves are fixed in paragraphs.csv, whole pages on one side
+    from analysis.themes.lexicon import load_codebook
+
+    shipped = load_check_set(ROOT / "eval" / "realtext", load_codebook().keys)
+    assert set(shipped["half"]) == {"tuning", "locked"}
+    assert shipped.groupby("url")["half"].nunique().max() == 1
+    assert abs((shipped["half"] == "locked").sum() - len(shipped) / 2) < len(shipped) / 5

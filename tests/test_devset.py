@@ -39,8 +39,18 @@ def test_the_shipped_development_set_is_large_varied_and_split_by_municipality(d
 
 
 def test_the_split_is_what_the_seeded_rule_gives(dev):
-    split = assign_split(dev["municipality"], load_config(None)["seed"])
-    assert dev["municipality"].map(split).tolist() == dev["split"].tolist()
+    """The first 700 segments (no register of their own) were split among their municipalities by
+    the seeded rule; each later addition (with a register) among its own new municipalities, 30 %
+    to test, the existing splits untouched."""
+    raw = pd.read_csv(Path(__file__).resolve().parent.parent / "corpus" / "dev" / "segments.csv", dtype=str,
+                      keep_default_na=False)
+    first = raw[raw["register"] == ""]
+    split = assign_split(first["municipality"], load_config(None)["seed"])
+    assert first["municipality"].map(split).tolist() == first["split"].tolist()
+    later = raw[raw["register"] != ""].groupby("municipality")["split"].agg(set)
+    assert later.map(len).max() == 1 and round((later.map(min) == "test").mean(), 2) == 0.3
+    assert not set(raw.loc[raw["register"] == "", "municipality"]) & set(raw.loc[raw["register"] != "", "municipality"])
+    assert (raw["split"] == "test").sum() == 280 and len(raw) == 940
 
 
 def test_no_segment_of_the_shipped_corpus_is_in_the_development_set(dev):

@@ -291,7 +291,7 @@ def shipped(tmp_path_factory):
 def test_run_adds_theme_columns_matches_and_clusters(ran):
     _, out, stdout = ran
     # the fixture corpus has no hand coding of its own: no real text to choose by, so the lexicon
-    assert "themes: lexicon (codebook" in stdout and "fitted on 490 development-set segments)" in stdout
+    assert "themes: lexicon (codebook" in stdout and "fitted on 660 development-set segments)" in stdout
     segs = pd.read_csv(out / "tables" / "segments.csv")
     keys = ["bolig", "sundhed", "beskaeftigelse", "recovery", "faellesskab", "inddragelse", "forebyggelse",
             "koordinering"]
@@ -323,9 +323,9 @@ def test_run_adds_theme_columns_matches_and_clusters(ran):
 
 def test_validate_on_the_shipped_corpus(shipped):
     out, stdout = shipped
-    assert ("train pool: 619 hand-coded segments from 39 municipalities (490 from the development set's train "
+    assert ("train pool: 789 hand-coded segments from 70 municipalities (660 from the development set's train "
             "split, 129 from the corpus); 5-fold cross-validation grouped by municipality") in stdout
-    assert ("locked test split, synthetic development text (210 segments from 15 municipalities never used in "
+    assert ("locked test split, synthetic development text (280 segments from 28 municipalities never used in "
             "fitting or tuning; written in the training text's voice") in stdout
     assert "cv train: corpus (129 segments, real text, out of fold)" in stdout
     assert "in use: lexicon (best macro F1 over all themes on real text: corpus" in stdout
@@ -337,7 +337,7 @@ def test_validate_on_the_shipped_corpus(shipped):
     for method, part in cv.groupby("method"):
         part = part.set_index("theme")
         assert list(part.index) == [*keys, "macro_core", "macro_all"]
-        assert part.loc["macro_core", "n_segments"] == 619
+        assert part.loc["macro_core", "n_segments"] == 789
         assert part[["precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
         assert abs(part.loc["macro_core", "f1"] - part.loc[keys[:4], "f1"].mean()) < 1e-3
     # the choice: best macro F1 over all themes, averaged over the development set and the corpus
@@ -348,14 +348,14 @@ def test_validate_on_the_shipped_corpus(shipped):
     assert f"in use: {chosen[0]}" in stdout
     # the locked test: scored once, for the chosen method, with intervals that hold the estimate
     test = table[table["split"] == "test"].set_index("theme")
-    assert test["method"].unique().tolist() == chosen and test.loc["bolig", "n_segments"] == 210
+    assert test["method"].unique().tolist() == chosen and test.loc["bolig", "n_segments"] == 280
     assert (test["f1_low"] <= test["f1"] + 1e-9).all() and (test["f1"] <= test["f1_high"] + 1e-9).all()
     checks = pd.read_csv(out / "tables" / "validation_checks.csv")
     on_test = checks[checks["split"] == "test"].set_index("check")
     assert on_test.loc["no-theme segments left uncoded", "n"] > 0 and on_test.loc["passing-mention traps coded", "n"] > 0
     calibration = pd.read_csv(out / "tables" / "calibration.csv")
     assert set(calibration["split"]) == {"cv train", "test"}
-    assert calibration[(calibration["theme"] == "all") & (calibration["split"] == "test")]["n"].sum() == 210 * 8
+    assert calibration[(calibration["theme"] == "all") & (calibration["split"] == "test")]["n"].sum() == 280 * 8
     inter = table[table["split"] == "intercoder"]
     assert {"intercoder, development set (A vs B)", "intercoder, corpus (A vs B)"} == set(inter["method"])
 

@@ -329,7 +329,7 @@ def test_reports_say_how_far_to_trust_each_theme(report):
         text = visible_text((run / name).read_text(encoding="utf-8"))
         assert "Sådan er temaerne målt." in text, name
         # the fixture corpus has no hand coding of its own: the synthetic locked test alone, named as such
-        assert "et låst testsæt med 210 afsnit syntetisk udviklingstekst fra 15 kommuner" in text, name
+        assert "et låst testsæt med 280 afsnit syntetisk udviklingstekst fra 28 kommuner" in text, name
         assert "på virkelig tekst er målingen ikke prøvet, så alle temaer er vejledende" in text, name
         assert "syntetisk tekst" in text and "95\u00a0%-interval" in text, name
     validation = pd.read_csv(out / "tables" / "validation.csv")

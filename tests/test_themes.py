@@ -200,3 +200,34 @@ def test_a_word_sense_rule_names_itself_in_the_exclusions(codebook, nlp):
         ["d:001", "faellesskab", "jointly (i fællesskab)"],
         ["d:002", "faellesskab", "includes (inkludere = omfatte)"],
         ["d:003", "faellesskab", "names written as one word"]]
+
+
+@pytest.mark.parametrize(
+    "text, theme, codes",
+    [
+        # who sits on a council and how they are appointed is procedure
+        ("Rådet består af fem brugerrepræsentanter, en repræsentant for de frivillige foreninger og to "
+         "medlemmer af byrådet.", "inddragelse", False),
+        ("Udsatterådet har 11 medlemmer udpeget af byrådet og brugerorganisationerne.", "inddragelse", False),
+        ("Udvalget skal udpege to politiske medlemmer til Udsatterådet for perioden 2024-2025.", "inddragelse", False),
+        # what the council does is participation
+        ("Udsatterådet giver de udsatte borgere en stemme i kommunens politik.", "inddragelse", True),
+        ("Udvalget skal udpege to medlemmer til Udsatterådet. Rådet skal sikre, at borgerne bliver hørt, "
+         "før der træffes beslutninger om dem.", "inddragelse", True),
+        # a definition of the target group says who they are, not what is done
+        ("Socialt udsatte er mennesker, der har svært ved at mestre eget liv.", "recovery", False),
+        ("Socialt udsatte defineres her som mennesker, der er i høj risiko for udstødelse.", "forebyggelse", False),
+        ("Målgruppen er borgere, der har mistet kontakten til arbejdsmarkedet og uddannelsessystemet.",
+         "beskaeftigelse", False),
+        # the same words as goals or efforts code
+        ("Borgeren skal have hjælp til at mestre eget liv.", "recovery", True),
+        ("Vi vil forebygge, at unge i risiko ender på herberg.", "forebyggelse", True),
+        ("Flere skal tilbage på arbejdsmarkedet gennem virksomhedspraktik.", "beskaeftigelse", True),
+    ],
+)
+def test_membership_and_target_group_definitions_code_no_theme(text, theme, codes, codebook, nlp):
+    scores, _, excluded = measure([text], codebook, nlp)
+    assert scores[f"theme_{theme}"].item() == int(codes), text
+    if not codes:
+        assert set(excluded.loc[excluded["theme"] == theme, "rule"]) & {
+            "composition of a council", "target-group definitions"}, text

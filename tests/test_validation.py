@@ -308,3 +308,46 @@ def test_a_clear_mention_is_never_vetoed():
     lexicon = LexiconClassifier(themes=KEYS, threshold=0.9, tune=False, keep_clear=True).fit(train, Y)
     assert lexicon.predict(row)[0, 0] == 1
     assert LexiconClassifier(themes=KEYS, threshold=0.9, tune=False).fit(train, Y).predict(row)[0, 0] == 0
+
+
+def test_leaving_one_register_out_scores_each_register_by_fits_that_never_saw_it():
+    X, Y, traps, fps = _toy(n_groups=6)
+    registers = np.array(["policy", "minutes", "news"] * (len(Y) // 3), dtype=object)
+    data = _labelled(X, Y, traps, fps)
+    data.registers = registers
+    cfg = load_config(None)
+    cv = cross_validate(data, KEYS, KEYS, cfg)
+    rows = cv.table[cv.table["split"].str.startswith("cv register")]
+    assert sorted(set(rows["split"])) == ["cv register", "cv register: minutes", "cv register: news",
+                                          "cv register: policy"]
+    news = registers == "news"
+    model = ThemeModel(themes=KEYS, use_lexicon=False, C=cfg["themes"]["C"], random_state=cfg["seed"])
+    model.fit(X[~news], Y[~news], groups=X["municipality"].to_numpy()[~news])
+    held_out = agreement(Y[news], model.predict(X[news]), KEYS, KEYS, method="model")
+    got = rows[(rows["split"] == "cv register: news") & (rows["method"] == "model")].set_index("theme")["f1"]
+    assert np.allclose(got.loc[KEYS].to_numpy(), held_out.set_index("theme").loc[KEYS, "f1"].to_numpy())
+    assert rows.loc[rows["split"] == "cv register: news", "n_segments"].unique().tolist() == [int(news.sum())]
+    # the register check chooses nothing, and one register alone gives none
+    assert cv.chosen == "lexicon"
+    data.registers = np.full(len(Y), "policy", dtype=object)
+    assert not cross_validate(data, KEYS, KEYS, cfg).table["split"].str.startswith("cv register").any()
+
+
+def test_the_check_sets_tuning_half_joins_the_choice_as_one_more_real_source():
+    X, Y, traps, fps = _toy(n_groups=8)
+    groups = X["municipality"].to_numpy()
+    source = np.where(np.isin(groups, ["m6", "m7"]), "corpus", "development set")
+    data = Labelled(X, Y, groups, traps, fps, np.ones(len(Y)), source)
+    cfg = load_config(None)
+    alone = cross_validate(data, KEYS, KEYS, cfg)
+    assert alone.chosen == "lexicon"  # all three are perfect on the corpus: a tie goes to the simplest
+    # a check set on which the model reads better tips the balance; one on which it reads worse does not
+    assert cross_validate(data, KEYS, KEYS, cfg, also={"lexicon": 0.5, "model": 0.9, "combined": 0.6}).chosen == "model"
+    assert cross_validate(data, KEYS, KEYS, cfg, also={"lexicon": 0.9, "model": 0.5, "combined": 0.6}).chosen == "lexicon"
+    # with no real text in the pool the check set alone decides
+    dev = source == "development set"
+    synthetic = Labelled(X[dev].reset_index(drop=True), Y[dev], groups[dev], traps[dev], fps[dev],
+                         np.ones(int(dev.sum())), source[dev])
+    assert cross_validate(synthetic, KEYS, KEYS, cfg).chosen == "lexicon"
+    assert cross_validate(synthetic, KEYS, KEYS, cfg, also={"lexicon": 0.5, "model": 0.7, "combined": 0.6}).chosen \
+        == "model"

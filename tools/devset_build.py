@@ -14,11 +14,15 @@ How the shipped development set was made, and how a research group can grow it:
    ``ADJ/adjudicated_<name>.csv`` (item_id, theme, final, note).
 5. ``assemble RAW CODED ADJ DEV``: write ``DEV/segments.csv`` (with the split by municipality),
    ``DEV/annotations.csv`` and ``DEV/annotations_coders.csv``, and print agreement per theme.
+6. ``extend RAW CODED ADJ DEV``: the same for new segments, added to an existing ``DEV/``: its rows
+   and splits stay as they are; a new municipality gets a split of its own (seeded, 30 % test),
+   one already in ``DEV/`` keeps its split. Segments whose text is already there are refused.
 
 Usage::
 
     python tools/devset_build.py batches /path/raw /path/coding
     python tools/devset_build.py assemble /path/raw /path/coded /path/adjudicated corpus/dev
+    python tools/devset_build.py extend /path/raw2 /path/coded2 /path/adjudicated2 corpus/dev
 """
 
 from __future__ import annotations
@@ -48,6 +52,25 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.encode("ascii", "ignore").decode().lower()).strip("-")
 
 
+_BULLET = re.compile(r"^\s*[-•*–]\s")
+
+
+def _unwrapped(text: str) -> str:
+    """The text with its whitespace tidied: a line that does not start a bullet continues the one
+    before it (a writer's hard line wrap), bullets keep a line each ("- item")."""
+    lines: list[str] = []
+    for part in text.strip().splitlines():
+        if not part.strip():
+            continue
+        if _BULLET.match(part):
+            lines.append("- " + " ".join(_BULLET.sub("", part).split()))
+        elif lines:
+            lines[-1] += " " + " ".join(part.split())
+        else:
+            lines.append(" ".join(part.split()))
+    return "\n".join(lines)
+
+
 def read_raw(raw: Path) -> pd.DataFrame:
     """All written segments, with item ids ``<batch>-<nnn>`` as the writers gave them."""
     rows = []
@@ -59,14 +82,13 @@ def read_raw(raw: Path) -> pd.DataFrame:
             official = resolve_municipality(obj["municipality"])
             if official is None:
                 sys.exit(f"{path}:{line_no}: unknown municipality {obj['municipality']!r}")
-            text = "\n".join(" ".join(part.split()) if not part.lstrip().startswith("- ")
-                             else "- " + " ".join(part.lstrip()[2:].split())
-                             for part in str(obj["text"]).strip().splitlines() if part.strip())
+            text = _unwrapped(str(obj["text"]))
             rows.append({"item_id": obj["id"], "batch": path.stem, "municipality": official,
                          "doc_type": obj.get("doc_type", "andet"), "year": obj.get("year", ""),
                          "title": obj.get("title", ""), "section": obj.get("section", "") or "", "text": text,
                          "kind": obj.get("kind", ""), "trap_kind": obj.get("trap_kind", "") or "",
-                         "intended": " ".join(obj.get("intended") or []), "passing": " ".join(obj.get("passing") or [])})
+                         "intended": " ".join(obj.get("intended") or []), "passing": " ".join(obj.get("passing") or []),
+                         "register": obj.get("register", "") or ""})
     return pd.DataFrame(rows)
 
 
@@ -107,6 +129,10 @@ def disagreements(raw: Path, coded: Path, out: Path) -> None:
         print(f"{out / f'disagreements_{name}.csv'}: {len(rows)} segments")
 
 
+COLUMNS = ["segment_id", "municipality", "doc_type", "year", "title", "section", "text", "split", "kind",
+           "trap_kind", "passing", "register"]
+
+
 def assemble(raw: Path, coded: Path, adjudicated: Path, dev: Path) -> None:
     """Write corpus/dev/ and print the coders' agreement per theme."""
     table = read_raw(raw)
@@ -116,6 +142,38 @@ def assemble(raw: Path, coded: Path, adjudicated: Path, dev: Path) -> None:
     table["segment_id"] = [f"dev-{_slug(m)}:{n:03d}" for m, n in zip(table["municipality"], n_by_muni)]
     table["split"] = table["municipality"].map(split)
     table["fingerprint"] = table["text"].map(fingerprint_text)
+    final, coders = _codes(table, coded, adjudicated)
+    _write(dev, table, final, coders)
+
+
+def extend(raw: Path, coded: Path, adjudicated: Path, dev: Path) -> None:
+    """Add new segments to an existing corpus/dev/, keeping its rows and splits."""
+    old = pd.read_csv(dev / "segments.csv", dtype=str, keep_default_na=False)
+    old_final = pd.read_csv(dev / "annotations.csv", dtype=str, keep_default_na=False)
+    old_coders = pd.read_csv(dev / "annotations_coders.csv", dtype=str, keep_default_na=False)
+    table = read_raw(raw)
+    table["fingerprint"] = table["text"].map(fingerprint_text)
+    seen = set(old["text"].map(fingerprint_text))
+    again = table[table["fingerprint"].isin(seen)]
+    if len(again):
+        sys.exit(f"{raw}: {len(again)} segment(s) already in {dev} (first: {again['item_id'].iat[0]}); drop them")
+    known = old.groupby("municipality")["split"].first().to_dict()
+    new = sorted(set(table["municipality"]) - set(known))
+    split = {**assign_split(new, load_config(None)["seed"]), **known}
+    table["split"] = table["municipality"].map(split)
+    start = old.groupby("municipality").size().to_dict()
+    n_by_muni = table.groupby("municipality").cumcount() + 1
+    table["segment_id"] = [f"dev-{_slug(m)}:{start.get(m, 0) + n:03d}" for m, n in zip(table["municipality"], n_by_muni)]
+    final, coders = _codes(table, coded, adjudicated)
+    if "register" not in old:
+        old["register"] = ""
+    both = pd.concat([old, table[COLUMNS].astype(str)], ignore_index=True)
+    _write(dev, both, pd.concat([old_final, pd.DataFrame(final).astype(str)], ignore_index=True),
+           pd.concat([old_coders, pd.DataFrame(coders).astype(str)], ignore_index=True), added=table)
+
+
+def _codes(table: pd.DataFrame, coded: Path, adjudicated: Path) -> tuple[list, list]:
+    """The two coders' codes and the final codes (agreed, or adjudicated) of each segment."""
     coders, final = [], []
     for name, part in table.groupby("batch", sort=True):
         a, b = _coded(coded, "A", name), _coded(coded, "B", name)
@@ -138,21 +196,27 @@ def assemble(raw: Path, coded: Path, adjudicated: Path, dev: Path) -> None:
                     sys.exit(f"{adj_path}: no decision for {r.item_id} theme {k}")
             final.append({**base, **codes, "coder": "A+B, adjudicated" if notes else "A+B",
                           "note": " | ".join(notes) if notes else str(a.at[r.item_id, "note"])})
+    return final, coders
+
+
+def _write(dev: Path, table: pd.DataFrame, final, coders, added: pd.DataFrame | None = None) -> None:
     dev.mkdir(parents=True, exist_ok=True)
-    columns = ["segment_id", "municipality", "doc_type", "year", "title", "section", "text", "split", "kind",
-               "trap_kind", "passing"]
-    table[columns].to_csv(dev / "segments.csv", index=False, encoding="utf-8")
+    if "register" not in table:
+        table["register"] = ""
+    table[COLUMNS].to_csv(dev / "segments.csv", index=False, encoding="utf-8")
     pd.DataFrame(final)[["segment_id", "fingerprint", *KEYS, "coder", "note"]].to_csv(
         dev / "annotations.csv", index=False, encoding="utf-8")
     both = pd.DataFrame(coders)[["segment_id", "fingerprint", "coder", *KEYS, "note"]]
     both.to_csv(dev / "annotations_coders.csv", index=False, encoding="utf-8")
-    a = both[both["coder"] == "A"][KEYS].to_numpy()
-    b = both[both["coder"] == "B"][KEYS].to_numpy()
+    scope = both if added is None else both[both["segment_id"].isin(added["segment_id"])]
+    a = scope[scope["coder"] == "A"][KEYS].astype(int).to_numpy()
+    b = scope[scope["coder"] == "B"][KEYS].astype(int).to_numpy()
     print(agreement(a, b, KEYS, CORE, method="A vs B")[["theme", "f1", "kappa", "support"]].to_string(index=False))
-    counts = table.groupby("split").agg(segments=("segment_id", "size"), municipalities=("municipality", "nunique"))
+    shown = table if added is None else added
+    counts = shown.groupby("split").agg(segments=("segment_id", "size"), municipalities=("municipality", "nunique"))
     print(counts.to_string())
 
 
 if __name__ == "__main__":
     verb, *args = sys.argv[1:]
-    {"batches": batches, "disagreements": disagreements, "assemble": assemble}[verb](*map(Path, args))
+    {"batches": batches, "disagreements": disagreements, "assemble": assemble, "extend": extend}[verb](*map(Path, args))

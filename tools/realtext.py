@@ -7,6 +7,7 @@ The project keeps only labels, page addresses, first words, word counts and hash
                                                 #      (+ adjudication.csv) -> eval/realtext/
     python tools/realtext.py rebuild SRC DEST   # every file of SRC with texts -> DEST/texts.jsonl (checked by hash)
     python tools/realtext.py score TEXTS [--corpus corpus] [--config config.yaml] [--out DIR]
+                                         [--half tuning|locked] [--record]
 
 ``build`` reads the collected paragraphs (JSON lines: id, url, title, register, municipality,
 text) and the two coders' files (``codes_<part>_<coder>.csv``: id, one 0/1 column per theme,
@@ -66,7 +67,7 @@ def build(src: Path, keys: list[str]) -> None:
                  "(id, theme, code)")
     EVAL.mkdir(parents=True, exist_ok=True)
     order = [r["id"] for r in rows]
-    describe(rows).to_csv(EVAL / "paragraphs.csv", index=False, encoding="utf-8", lineterminator="\n")
+    describe(rows, load_config(None)["seed"]).to_csv(EVAL / "paragraphs.csv", index=False, encoding="utf-8", lineterminator="\n")
     coded.sort_values(["id", "coder"]).to_csv(EVAL / "annotations_coders.csv", index=False, encoding="utf-8",
                                                lineterminator="\n")
     final.astype(int).reindex(order).reset_index().to_csv(EVAL / "annotations.csv", index=False, encoding="utf-8",
@@ -99,7 +100,8 @@ def rebuild(src: Path, dest: Path, keys: list[str]) -> None:
         print(f"  missing {r.id}: {r.url} (begins {r.first_words!r})")
 
 
-def score(texts: Path, corpus: Path, config: Path | None, out: Path | None, record: bool = False) -> None:
+def score(texts: Path, corpus: Path, config: Path | None, out: Path | None, record: bool = False,
+          half: str = "both") -> None:
     from analysis.base.paths import cache_dir
     from analysis.pipeline import run_pipeline
     from analysis.themes.measure import score_by_document, theme_features, training_data
@@ -107,6 +109,8 @@ def score(texts: Path, corpus: Path, config: Path | None, out: Path | None, reco
     cfg = load_config(config)
     book = load_codebook(cfg["themes"]["codebook"])
     frame = attach_texts(load_check_set(EVAL, book.keys), texts)
+    if half != "both":  # while growing the codebook only the tuning half is read; the locked half is scored once
+        frame = frame[frame["half"] == half].reset_index(drop=True)
     work = out or Path("outputs")
     result = run_pipeline(corpus, work, config, progress=False)
     # the run's own per-document lexicon cache: the scores it has just made are read, not made again
@@ -115,15 +119,21 @@ def score(texts: Path, corpus: Path, config: Path | None, out: Path | None, reco
     features = theme_features(result.segments, scores)
     train, _, _, _ = training_data(features, result.segments, cfg, book, corpus, cache_dir(work))
     table, checks, predictions = score_check_set(frame, cfg, book, train, cache_dir(work) / "checkset")
-    wide = table.pivot_table(index="theme", columns="method", values="f1", sort=False)
     print(f"check set: {len(frame)} paragraphs of real text from {frame['url'].nunique()} pages, "
-          f"coded blind by two coders (never fitted or tuned on); methods fitted on {len(train)} segments")
-    print(wide.to_string(float_format=lambda v: f"{v:.2f}"))
+          f"coded blind by two coders (never fitted on; the codebook may be grown by reading the tuning half, "
+          f"whose figures are then in-sample); methods fitted on {len(train)} segments")
+    for split, part in table.groupby("split", sort=False):
+        print(f"\n{split} ({int(part['n_segments'].max())} paragraphs from {int(part['n_groups'].max())} pages):")
+        print(part.pivot_table(index="theme", columns="method", values="f1", sort=False)
+              .to_string(float_format=lambda v: f"{v:.2f}"))
     print(checks[["method", "check", "value", "n"]].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     chosen = result.stats.get("theme_method")
     print(f"in use in a run of {corpus}: {chosen}")
     if record:
         from analysis.themes.checkset import SCORES, record_key
+
+        if half != "both":
+            sys.exit("error: --record scores both halves; leave out --half")
 
         key = record_key(book.fingerprint, result.stats["annotations_fingerprint"], cfg)
         recorded = table[table["method"].isin(["lexicon", "model", "combined"])].copy()
@@ -152,6 +162,8 @@ def main() -> None:
     s.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     s.add_argument("--config", type=Path, default=None)
     s.add_argument("--out", type=Path, default=None)
+    s.add_argument("--half", choices=["both", "tuning", "locked"], default="both",
+                   help="score one half only: 'tuning' while growing the codebook (the locked half stays unread)")
     s.add_argument("--record", action="store_true",
                    help="write the figures to eval/realtext/scores.csv: runs with this codebook, hand coding and "
                         "settings then show them, and the reports judge the themes by them")
@@ -164,7 +176,7 @@ def main() -> None:
     else:
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
-        score(args.texts, args.corpus, args.config, args.out, args.record)
+        score(args.texts, args.corpus, args.config, args.out, args.record, args.half)
 
 
 if __name__ == "__main__":

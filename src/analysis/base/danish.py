@@ -75,6 +75,8 @@ DOC_TYPES = (
     "forslag",
     "beretning",
     "høringssvar",
+    "referat",
+    "nyhed",
     "andet",
 )
 

@@ -432,7 +432,9 @@ def figure_basis(results: Results) -> dict | None:
     rows = v[(v["method"] == method) & (v["split"] != "intercoder")]
     text = rows["text"] if "text" in rows else pd.Series("synthetic", index=rows.index).where(
         rows["split"] == "test", "mixed")
-    real = rows[(text == "real") & (rows["split"] != "test")]
+    # the figure of the run: its chosen method where it is fitted as in the run (not the
+    # leave-one-register-out check, whose fits never saw a whole register)
+    real = rows[(text == "real") & (rows["split"] != "test") & ~rows["split"].str.startswith("cv register")]
     if len(real):
         split = sorted(real["split"].unique(), key=lambda sp: (not sp.startswith("check"), sp))[0]
         part, kind = real[real["split"] == split], "real"

@@ -6,7 +6,8 @@ their text.
 
 - ``paragraphs.csv``: ``id``, ``url``, ``register``, ``municipality``, ``first_words`` (the
   paragraph's first five words, to find it on its page), ``n_words``, ``sha256`` (of the text with
-  its whitespace normalised) and ``fingerprint`` (the project's segment fingerprint);
+  its whitespace normalised), ``fingerprint`` (the project's segment fingerprint) and ``half``
+  (``tuning`` or ``locked``, drawn by page: :func:`assign_halves`);
 - ``annotations_coders.csv``: the two coders' independent codes (``id``, ``coder``, one 0/1
   column per theme);
 - ``annotations.csv``: the adjudicated codes (``id`` and one 0/1 column per theme);
@@ -17,8 +18,10 @@ their text.
 
 The texts stay outside the project (a JSON-lines file with ``id`` and ``text``, or any file
 whose texts hash to the listed ``sha256``): :func:`attach_texts` puts them back and refuses one
-that differs. Nothing is ever fitted or tuned on the set; :func:`score_check_set` scores every
-method fitted on the train pool against it, and stops if one of its paragraphs is in the pool.
+that differs. Nothing is ever fitted on the set; :func:`score_check_set` scores every method
+fitted on the train pool against it, and stops if one of its paragraphs is in the pool. Its
+tuning half may be read to grow the codebook (its figures are then in-sample); the locked half
+is never read and is what the reports and the README judge the themes by.
 
 Usage::
 
@@ -40,6 +43,21 @@ import pandas as pd
 from analysis.base.errors import InputError, Problem
 
 PARAGRAPH_COLUMNS = ["id", "url", "register", "municipality", "first_words", "n_words", "sha256", "fingerprint"]
+#: The two halves of the check set, drawn by page: vocabulary and rules may be grown by reading
+#: the tuning half's misses; the locked half is never read and is scored once per change of method.
+TUNING, LOCKED = "tuning", "locked"
+#: The ``split`` of each half's rows in the validation table: the reports judge by the locked half.
+SPLIT_OF_HALF = {LOCKED: "check set", TUNING: "check set: tuning"}
+
+
+def assign_halves(urls, seed: int) -> dict[str, str]:
+    """Split pages into the tuning and the locked half: the half of the pages with the smallest
+    seeded hash of their address are locked (deterministic; made once, then fixed in
+    ``paragraphs.csv``'s ``half`` column)."""
+    pages = sorted(set(urls))
+    rank = sorted(pages, key=lambda u: hashlib.sha256(f"{seed}|{u}".encode("utf-8")).hexdigest())
+    locked = set(rank[:(len(pages) + 1) // 2])
+    return {u: LOCKED if u in locked else TUNING for u in pages}
 
 
 def normalised(text: str) -> str:
@@ -55,15 +73,17 @@ def first_words(text: str, n: int = 5) -> str:
     return " ".join(normalised(text).split(" ")[:n])
 
 
-def describe(rows: list[dict]) -> pd.DataFrame:
+def describe(rows: list[dict], seed: int) -> pd.DataFrame:
     """``paragraphs.csv`` for paragraphs with ``id``, ``url``, ``register``, ``municipality`` and
-    ``text``: everything but the text."""
+    ``text``: everything but the text, and the half of each (:func:`assign_halves`)."""
     from analysis.corpus.segment import fingerprint_text
 
+    halves = assign_halves([r["url"] for r in rows], seed)
     return pd.DataFrame([{"id": r["id"], "url": r["url"], "register": r.get("register", ""),
                           "municipality": r.get("municipality", ""), "first_words": first_words(r["text"]),
                           "n_words": len(normalised(r["text"]).split(" ")), "sha256": text_hash(r["text"]),
-                          "fingerprint": fingerprint_text(r["text"])} for r in rows], columns=PARAGRAPH_COLUMNS)
+                          "fingerprint": fingerprint_text(r["text"]), "half": halves[r["url"]]} for r in rows],
+                        columns=[*PARAGRAPH_COLUMNS, "half"])
 
 
 def load_check_set(folder: str | Path, keys: list[str]) -> pd.DataFrame | None:
@@ -101,6 +121,13 @@ def load_check_set(folder: str | Path, keys: list[str]) -> pd.DataFrame | None:
     for k in keys:
         merged[k] = merged[k].astype(int)
     merged["n_words"] = merged["n_words"].astype(int)
+    if "half" not in merged:  # a set without halves is locked as a whole
+        merged["half"] = LOCKED
+    for i, half in enumerate(merged["half"], start=2):
+        if half not in (TUNING, LOCKED):
+            problems.append(Problem(str(par_path), f"half {half!r}", line=i, fix=f"use {TUNING} or {LOCKED}"))
+    if problems:
+        raise InputError(problems)
     return merged
 
 
@@ -171,8 +198,8 @@ def score_check_set(frame: pd.DataFrame, cfg: dict, codebook, train, cache: Path
     Returns
     -------
     table : DataFrame
-        :func:`analysis.themes.validation.agreement` rows of each method, ``split`` "check set",
-        ``text`` "real".
+        :func:`analysis.themes.validation.agreement` rows of each method on each half
+        (``split`` "check set" for the locked half, "check set: tuning" for the other), ``text`` "real".
     checks : DataFrame
         Per method, the share of no-theme paragraphs left uncoded.
     predictions : dict
@@ -195,13 +222,21 @@ def score_check_set(frame: pd.DataFrame, cfg: dict, codebook, train, cache: Path
         model = clone(method).fit(train.X.reset_index(drop=True), train.Y, groups=train.groups,
                                   sample_weight=train.weights)
         predictions[name] = model.predict(X)
-    table = pd.concat([val.agreement(Y, p, keys, core, method=m) for m, p in predictions.items()], ignore_index=True)
-    table.insert(2, "split", "check set")
-    table.insert(3, "n_groups", features["municipality"].nunique())
+    tables, checks = [], []
+    for half in (LOCKED, TUNING):
+        part = (frame["half"] == half).to_numpy()
+        if not part.any():
+            continue
+        split = SPLIT_OF_HALF[half]
+        table = pd.concat([val.agreement(Y[part], p[part], keys, core, method=m) for m, p in predictions.items()],
+                          ignore_index=True)
+        table.insert(2, "split", split)
+        table.insert(3, "n_groups", features.loc[part, "municipality"].nunique())
+        tables.append(table)
+        checks += [val.measurement_checks(Y[part], p[part], None, m, split) for m, p in predictions.items()]
+    table = pd.concat(tables, ignore_index=True)
     table["text"] = val.REAL
-    checks = pd.concat([val.measurement_checks(Y, p, None, m, "check set") for m, p in predictions.items()],
-                       ignore_index=True)
-    return table, checks, predictions
+    return table, pd.concat(checks, ignore_index=True), predictions
 
 
 def misses(frame: pd.DataFrame, predictions: np.ndarray, keys: list[str]) -> pd.DataFrame:

@@ -6,7 +6,9 @@ locked test by municipality.
 - ``segments.csv``: one row per segment: ``segment_id``, ``municipality``, ``doc_type``, ``year``,
   ``title``, ``section``, ``text``, ``split`` (``train`` or ``test``, fixed per municipality),
   ``kind`` (what the segment was written to test: clear, paraphrase, trap, procedural, list),
-  ``trap_kind`` and ``passing`` (the themes it mentions only in passing, space-separated);
+  ``trap_kind``, ``passing`` (the themes it mentions only in passing, space-separated) and,
+  optionally, ``register`` (the kind of text: policy, handleplan, minutes, news, status,
+  hearing; taken from ``doc_type`` by :data:`REGISTER_OF_DOC_TYPE` where it is missing);
 - ``annotations.csv``: the adjudicated codes (as the corpus's ``annotations.csv``);
 - ``annotations_coders.csv``: the two coders' independent codes.
 
@@ -34,6 +36,17 @@ from analysis.base.paths import PROJECT_ROOT
 SPLITS = ("train", "test")
 SEGMENT_COLUMNS = ["segment_id", "municipality", "doc_type", "year", "title", "section", "text", "split", "kind",
                    "trap_kind", "passing"]
+#: The registers (kinds of text) of the development set; cross-validation also leaves one out.
+REGISTERS = ("policy", "handleplan", "minutes", "news", "status", "hearing", "other")
+#: The register of a document type, for rows (and corpus documents) that name none.
+REGISTER_OF_DOC_TYPE = {"politik": "policy", "strategi": "policy", "forslag": "policy", "notat": "policy",
+                        "handleplan": "handleplan", "referat": "minutes", "nyhed": "news", "beretning": "status",
+                        "høringssvar": "hearing", "andet": "other"}
+
+
+def register_of(doc_types) -> np.ndarray:
+    """The register of each document type (``other`` for one not in :data:`REGISTER_OF_DOC_TYPE`)."""
+    return np.array([REGISTER_OF_DOC_TYPE.get(str(t), "other") for t in doc_types], dtype=object)
 
 
 def devset_path(cfg: dict) -> Path:
@@ -81,6 +94,14 @@ def load_devset(folder: str | Path, keys: list[str]) -> pd.DataFrame | None:
     for i, split in enumerate(segments["split"], start=2):
         if split not in SPLITS:
             problems.append(Problem(str(seg_path), f"split {split!r}", line=i, fix="use train or test"))
+    if "register" not in segments.columns:
+        segments["register"] = ""
+    named = segments["register"].replace("", np.nan)
+    segments["register"] = named.fillna(pd.Series(register_of(segments["doc_type"]), index=segments.index))
+    for i, register in enumerate(segments["register"], start=2):
+        if register not in REGISTERS:
+            problems.append(Problem(str(seg_path), f"register {register!r}", line=i,
+                                    fix="use one of " + ", ".join(REGISTERS) + ", or leave it empty"))
     sides = segments.groupby("municipality")["split"].nunique()
     for name in sides[sides > 1].index:
         problems.append(Problem(str(seg_path), f"municipality {name} is in both train and test",

@@ -80,7 +80,8 @@ def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, cod
             data = val.Labelled(part[cols], part[keys].to_numpy(), part["municipality"].to_numpy(),
                                 trap_pairs(part, keys), part["fingerprint"].to_numpy(),
                                 kind_weights(part["kind"], t["kind_shares"]),
-                                np.full(len(part), "development set", dtype=object))
+                                np.full(len(part), "development set", dtype=object),
+                                part["register"].to_numpy(dtype=object))
             if split == "train":
                 parts.append(data)
             elif len(part):
@@ -101,7 +102,7 @@ def training_data(features: pd.DataFrame, segments: pd.DataFrame, cfg: dict, cod
             parts.append(val.Labelled(rows[_feature_columns(rows)], matched[keys].to_numpy(),
                                       rows["municipality"].to_numpy(), np.zeros((n, len(keys)), dtype=int),
                                       matched["fingerprint"].to_numpy(), np.full(n, float(t["corpus_weight"])),
-                                      np.full(n, "corpus", dtype=object)))
+                                      np.full(n, "corpus", dtype=object), np.full(n, "corpus", dtype=object)))
             inter.append(_intercoder(corpus / "annotations_coders.csv", keys, core, "corpus",
                                      segments[["fingerprint", "municipality"]]))
     train = val.Labelled.concat(parts) if parts else None
@@ -154,18 +155,23 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     assigned = scores[[f"theme_{k}" for k in keys]].to_numpy()
     train, test, intercoder, stats = training_data(features, segments, cfg, codebook, corpus, cache)
     if train is not None and len(train) >= val.MIN_ANNOTATED and len(np.unique(train.groups)) >= 2:
-        key = val.training_key(train, test, codebook.fingerprint, cfg)
+        from analysis.base.paths import CHECK_SET_DIR
+        from analysis.themes.checkset import SPLIT_OF_HALF, TUNING, record_key, recorded_scores
+
+        recorded = recorded_scores(CHECK_SET_DIR, record_key(codebook.fingerprint,
+                                                             result.stats.get("annotations_fingerprint", ""), cfg))
+        # the check set's tuning half is one more real-text source to choose by; the locked half never is
+        also = None
+        if recorded is not None:
+            tuning = recorded[(recorded["split"] == SPLIT_OF_HALF[TUNING]) & (recorded["theme"] == "macro_all")]
+            also = {m: float(f) for m, f in zip(tuning["method"], tuning["f1"])} or None
+        key = val.training_key(train, test, codebook.fingerprint, cfg, also)
         evaluation, from_cache = cached(shared_cache_dir() / "models" if cache else None, key,
-                                        lambda: val.evaluate(train, test, keys, core, cfg))
+                                        lambda: val.evaluate(train, test, keys, core, cfg, also=also))
         stats["model_from_cache"] = from_cache
         validation_table = evaluation.table
         if intercoder is not None:
             validation_table = pd.concat([validation_table, intercoder], ignore_index=True)
-        from analysis.base.paths import CHECK_SET_DIR
-        from analysis.themes.checkset import record_key, recorded_scores
-
-        recorded = recorded_scores(CHECK_SET_DIR, record_key(codebook.fingerprint,
-                                                             result.stats.get("annotations_fingerprint", ""), cfg))
         if recorded is not None:  # the check set's figures of this very fit (real text, never fitted on)
             recorded["chosen"] = (recorded["method"] == evaluation.chosen).astype(int)
             validation_table = pd.concat([validation_table, recorded], ignore_index=True)

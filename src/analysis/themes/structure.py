@@ -9,10 +9,12 @@ words, so that it works for themes and vocabularies it has never seen:
 
 - ``enumeration``: three or more short items (one to three words) in a comma series ending in
   "og", "eller" or "samt", or four or more comma-separated short items;
-- ``examples``: what follows "såsom", "fx", "f.eks.", "bl.a.", "herunder" ... to the end of the clause;
+- ``examples``: what follows "såsom", "fx", "f.eks.", "bl.a.", "herunder" ... to the end of the clause
+  or a relative clause (", som ..."), unless the word introduces a clause ("viser blandt andet, at ...");
 - ``label bullets``: bullet lines of at most three words, when a list has two or more of them;
 - ``target group``: a coordinated list of two or more short items right after a cue that
-  defines who the policy is for ("borgere, der er ramt af ...", "målgruppen er ...");
+  defines who the policy is for ("borgere, der er ramt af ...", "målgruppen er ..."), not after an
+  infinitive ("mennesker med psykiske vanskeligheder i at komme sig og leve ...");
 - ``named unit`` (per word, see :func:`named_unit_mask`): a compound whose last part names a
   plan, law, reform, administrative area or unit ("Sundhedspolitikken", "hjemløsereformen",
   "beskæftigelsesområdet").
@@ -53,7 +55,9 @@ _INTRODUCER = re.compile(
     r"(?<![\w.])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in
                                 sorted(EXAMPLE_INTRODUCERS, key=len, reverse=True)) + r")(?![\w])",
     re.IGNORECASE)
-_CLAUSE_END = re.compile(r"[.;:!?\n(]")
+_CLAUSE_END = re.compile(r"[.;:!?\n(]|,\s*(?:som|der|hvor|hvis)\b")  # a relative clause ends a list of examples
+_SUBORDINATE = re.compile(r"\s*,\s*(?:at|hvordan|om|hvis|når|fordi)\b", re.IGNORECASE)  # "viser blandt andet, at ..."
+_INFINITIVE = re.compile(r"\bat\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.;:!?\n(]+")
 _CONJ_WORD = re.compile(rf"\b{_JOIN}\b", re.IGNORECASE)
 _CUE = re.compile(r"(?<!\w)(?:" + "|".join(TARGET_GROUP_CUES) + r")", re.IGNORECASE)
@@ -105,7 +109,10 @@ def passing_spans(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     for cue in _CUE.finditer(text):
         listed = _COORDINATION.search(text, cue.end(), cue.end() + MAX_CUE_GAP + 120)
-        if listed and listed.start() - cue.end() <= MAX_CUE_GAP and "\n" not in text[cue.end():listed.start()]:
+        between = text[cue.end():listed.start()] if listed else ""
+        # "mennesker med psykiske vanskeligheder i at komme sig og leve ...": a purpose, not a list of groups
+        if listed and listed.start() - cue.end() <= MAX_CUE_GAP and "\n" not in between \
+                and not _INFINITIVE.search(between):
             _, start, end = _items(listed.group(0), listed.start())
             spans.append((start, end, "target group"))
     for clause in _CLAUSE.finditer(text):
@@ -120,6 +127,8 @@ def passing_spans(text: str) -> list[tuple[int, int, str]]:
             if n >= 3:
                 spans.append((start, end, "enumeration"))
     for m in _INTRODUCER.finditer(text):
+        if _SUBORDINATE.match(text, m.end()):  # introduces a clause, not examples
+            continue
         end = _CLAUSE_END.search(text, m.end())
         stop = min(end.start() if end else len(text), m.end() + MAX_EXAMPLE_CHARS)
         if stop > m.end():

@@ -107,6 +107,8 @@ def text_of(split: str, method: str, sources: list[str]) -> str:
     if split == "test" or split.startswith("cv train: "):
         source = "development set" if split == "test" else split[len("cv train: "):]
         return SYNTHETIC if source in SYNTHETIC_SOURCES else REAL
+    if split.startswith("cv register: "):
+        return REAL if split == "cv register: corpus" else SYNTHETIC
     kinds = {SYNTHETIC if s in SYNTHETIC_SOURCES else REAL for s in sources}
     return kinds.pop() if len(kinds) == 1 else MIXED
 
@@ -151,6 +153,9 @@ class Labelled:
         Sample weights (see ``themes.kind_weights`` and ``themes.corpus_weight``).
     source : ndarray
         "development set" or "corpus": where each row comes from.
+    registers : ndarray
+        The kind of text of each row (policy, minutes, news, ...; "corpus" for the corpus's own
+        coding): cross-validation also leaves one register out.
     """
 
     X: pd.DataFrame
@@ -160,19 +165,24 @@ class Labelled:
     fingerprints: np.ndarray
     weights: np.ndarray
     source: np.ndarray
+    registers: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.registers is None:
+            self.registers = np.full(len(self.Y), "other", dtype=object)
 
     def __len__(self) -> int:
         return len(self.Y)
 
     def subset(self, mask: np.ndarray) -> "Labelled":
         return Labelled(self.X[mask].reset_index(drop=True), self.Y[mask], self.groups[mask], self.traps[mask],
-                        self.fingerprints[mask], self.weights[mask], self.source[mask])
+                        self.fingerprints[mask], self.weights[mask], self.source[mask], self.registers[mask])
 
     @staticmethod
     def concat(parts: list["Labelled"]) -> "Labelled":
         return Labelled(pd.concat([p.X for p in parts], ignore_index=True),
                         *(np.concatenate([getattr(p, f) for p in parts])
-                          for f in ("Y", "groups", "traps", "fingerprints", "weights", "source")))
+                          for f in ("Y", "groups", "traps", "fingerprints", "weights", "source", "registers")))
 
 
 @dataclass
@@ -194,10 +204,44 @@ def _cv_rows(Y, predictions, keys, core, split, n_groups, n_folds) -> pd.DataFra
     return table
 
 
+def _out_of_fold(methods: dict, data: Labelled, X: pd.DataFrame, folds: np.ndarray) -> tuple[dict, dict]:
+    """Out-of-fold predictions and probabilities of each method (fitted without the fold)."""
+    Y, groups = data.Y, data.groups
+    predictions, probabilities = {}, {}
+    for name, method in methods.items():
+        pred, proba = np.zeros_like(Y), np.zeros(Y.shape, dtype=float)
+        for fold in np.unique(folds):
+            train, test = folds != fold, folds == fold
+            model = clone(method).fit(X[train], Y[train], groups=groups[train], sample_weight=data.weights[train])
+            proba[test], pred[test] = model.predict_both(X[test])
+        predictions[name], probabilities[name] = pred, proba
+    return predictions, probabilities
+
+
+def register_rows(data: Labelled, X: pd.DataFrame, methods: dict, keys: list[str], core: list[str]) -> list:
+    """Cross-validation leaving one register (kind of text) out: each register is scored by fits
+    that saw none of it (``cv register``, pooled, and ``cv register: <register>``). It says how a
+    method reads a kind of text it was not fitted on; nothing is chosen by it. Empty with fewer
+    than two registers."""
+    registers = data.registers.astype(str)
+    names = sorted(set(registers))
+    if len(names) < 2:
+        return []
+    folds = np.array([names.index(r) for r in registers])
+    predictions, _ = _out_of_fold(methods, data, X, folds)
+    rows = [_cv_rows(data.Y, predictions, keys, core, "cv register", len(names), len(names))]
+    for name in names:
+        part = registers == name
+        rows.append(_cv_rows(data.Y[part], {m: p[part] for m, p in predictions.items()}, keys, core,
+                             f"cv register: {name}", len(np.unique(data.groups[part])), len(names)))
+    return rows
+
+
 def cross_validate(data: Labelled, keys: list[str], core: list[str], cfg: dict,
-                   methods: tuple[str, ...] = METHODS) -> CrossValidation:
+                   methods: tuple[str, ...] = METHODS, also: dict[str, float] | None = None) -> CrossValidation:
     """Cross-validation grouped by municipality of every method, on the whole train pool and on
-    each of its sources apart (``cv train: development set``, ``cv train: corpus``).
+    each of its sources apart (``cv train: development set``, ``cv train: corpus``), and leaving
+    one register out (:func:`register_rows`).
 
     The best method has the highest macro F1 over all themes on real text: out of fold on the
     corpus's own hand coding (grouped by municipality, so never scored by a fit that saw it),
@@ -205,21 +249,15 @@ def cross_validate(data: Labelled, keys: list[str], core: list[str], cfg: dict,
     to the simpler method, in the order of :data:`METHODS`, so a fitted method that does not beat
     the lexicon on real text is not chosen. Without any real text the lexicon is used: a
     cross-validation on the synthetic development set rewards a model that learns its voice,
-    and says nothing of how it reads other text. ``themes.method`` in the config overrides the
-    choice.
+    and says nothing of how it reads other text. ``also`` (method -> macro F1 over all themes)
+    adds a real-text source scored outside the train pool, such as the check set's tuning half
+    (never its locked half), as one more source in the average. ``themes.method`` in the config
+    overrides the choice.
     """
     X, Y, groups = data.X.reset_index(drop=True), data.Y, data.groups
     folds = grouped_folds(groups, cfg["themes"]["cv_folds"])
-    predictions, probabilities = {}, {}
-    for name, method in make_methods(keys, cfg).items():
-        if name not in methods:
-            continue
-        pred, proba = np.zeros_like(Y), np.zeros(Y.shape, dtype=float)
-        for fold in np.unique(folds):
-            train, test = folds != fold, folds == fold
-            model = clone(method).fit(X[train], Y[train], groups=groups[train], sample_weight=data.weights[train])
-            proba[test], pred[test] = model.predict_both(X[test])
-        predictions[name], probabilities[name] = pred, proba
+    chosen_methods = {n: m for n, m in make_methods(keys, cfg).items() if n in methods}
+    predictions, probabilities = _out_of_fold(chosen_methods, data, X, folds)
     n_folds = len(np.unique(folds))
     tables = [_cv_rows(Y, predictions, keys, core, "cv train", len(np.unique(groups)), n_folds)]
     sources = list(dict.fromkeys(data.source))
@@ -228,12 +266,17 @@ def cross_validate(data: Labelled, keys: list[str], core: list[str], cfg: dict,
             part = data.source == source
             tables.append(_cv_rows(Y[part], {m: p[part] for m, p in predictions.items()}, keys, core,
                                    f"cv train: {source}", len(np.unique(groups[part])), n_folds))
+    tables += register_rows(data, X, chosen_methods, keys, core)
     table = pd.concat(tables, ignore_index=True)
     real = judged_sources(sources)
     judged = {f"cv train: {s}" for s in real} if len(sources) > 1 else {"cv train"}
     macro = table[(table["theme"] == "macro_all") & table["split"].isin(judged)]
-    f1 = macro.groupby("method")["f1"].mean()
-    if real:
+    per_source = macro.pivot_table(index="method", columns="split", values="f1") if real else pd.DataFrame()
+    if also:  # another real-text source scored beside the run (the check set's tuning half)
+        per_source = pd.concat([per_source, pd.Series(also, name="also")], axis=1) if real else \
+            pd.Series(also, name="also").to_frame()
+    f1 = per_source.mean(axis=1) if len(per_source) else pd.Series(dtype=float)
+    if len(f1) and all(m in f1.index and f1[m] == f1[m] for m in predictions):
         best = max(predictions, key=lambda m: (round(float(f1[m]), 4), -METHODS.index(m)))
     else:
         best = "lexicon" if "lexicon" in predictions else next(iter(predictions))
@@ -312,13 +355,14 @@ class Evaluation:
     model: object
 
 
-def evaluate(train: Labelled, test: Labelled | None, keys: list[str], core: list[str], cfg: dict) -> Evaluation:
+def evaluate(train: Labelled, test: Labelled | None, keys: list[str], core: list[str], cfg: dict,
+             also: dict[str, float] | None = None) -> Evaluation:
     """Cross-validate every method on the train pool, fit the chosen one on all of it and score
     it once on the locked test split (which must share no segment with the train pool).
     """
     if test is not None:
         check_locked(train.fingerprints, test.fingerprints)
-    cv = cross_validate(train, keys, core, cfg)
+    cv = cross_validate(train, keys, core, cfg, also=also)
     model = clone(make_methods(keys, cfg)[cv.chosen]).fit(train.X.reset_index(drop=True), train.Y,
                                                           groups=train.groups, sample_weight=train.weights)
     tables = [cv.table]
@@ -384,10 +428,13 @@ def intercoder_table(double: pd.DataFrame, keys: list[str], core: list[str]) -> 
 # --------------------------------------------------------------------------- model cache key
 
 
-def training_key(train: Labelled, test: Labelled | None, codebook_fp: str, cfg: dict) -> str:
-    """Hash of everything an evaluation depends on: data, labels, groups, weights, codebook, settings."""
+def training_key(train: Labelled, test: Labelled | None, codebook_fp: str, cfg: dict,
+                 also: dict[str, float] | None = None) -> str:
+    """Hash of everything an evaluation depends on: data, labels, groups, weights, codebook,
+    settings, and the figures of any further real-text source it chooses by."""
     h = hashlib.sha256()
     h.update(codebook_fp.encode())
+    h.update(repr(sorted((also or {}).items())).encode())
     # Where the files are and how reports flag themes do not change a fitted method; the data are hashed.
     settings = {k: v for k, v in cfg["themes"].items() if k not in ("dev_set", "codebook", "indicative_below")}
     h.update(repr(sorted(settings.items())).encode())
@@ -400,7 +447,7 @@ def training_key(train: Labelled, test: Labelled | None, codebook_fp: str, cfg: 
         h.update(hash_frame(part.X).encode())
         for array in (part.Y, part.traps, part.weights):
             h.update(np.ascontiguousarray(array).tobytes())
-        for array in (part.groups, part.fingerprints, part.source):
+        for array in (part.groups, part.fingerprints, part.source, part.registers):
             h.update("|".join(map(str, array)).encode())
     return h.hexdigest()[:20]
 
@@ -424,22 +471,37 @@ def summary_text(table: pd.DataFrame, checks: pd.DataFrame | None, stats: dict) 
         lines.append(f"\n{split} ({int(part['n_segments'].max())} segments, {kind} text, out of fold):")
         lines.append(part.pivot_table(index="theme", columns="method", values="f1", sort=False)
                      .loc[["macro_core", "macro_all"]].to_string(float_format=lambda v: f"{v:.2f}"))
+    by_register = table[table["split"].str.startswith("cv register: ")]
+    if len(by_register):
+        macro = by_register[by_register["theme"] == "macro_all"].copy()
+        macro["register"] = macro["split"].str[len("cv register: "):] + " (" + macro["n_segments"].astype(str) + ")"
+        lines.append("\nleaving one register out (macro F1 over all themes of each register, scored by fits that saw "
+                     "none of its kind of text; 'corpus' = the corpus's own coding, real text):")
+        lines.append(macro.pivot_table(index="register", columns="method", values="f1", sort=False)
+                     .to_string(float_format=lambda v: f"{v:.2f}"))
     chosen = cv.loc[cv["chosen"] == 1, "method"].iat[0]
     real = sorted({sp[len("cv train: "):] for sp, kind in zip(parts["split"], parts.get("text", []))
                    if kind == REAL})
+    if (table["split"] == "check set: tuning").any():
+        real.append("the check set's tuning half")
     if real:
         why = f"best macro F1 over all themes on real text: {', '.join(real)}"
     else:
         why = ("no real text to choose by, so the lexicon: the synthetic development set rewards a model that "
                "learns its voice")
     lines.append(f"\nin use: {chosen} ({why}; or as set in the config)")
-    check = table[table["split"] == "check set"]
-    if len(check):
-        lines.append(f"\ncheck set, real text ({int(check['n_segments'].max())} paragraphs from "
-                     f"{int(check['n_groups'].max())} public Danish pages, coded blind, never fitted or tuned on; "
-                     "the recorded figures of this fit):")
-        lines.append(check.pivot_table(index="theme", columns="method", values="f1", sort=False)
-                     .to_string(float_format=lambda v: f"{v:.2f}"))
+    halves = (("check set", "locked half, real text ({n} paragraphs from {pages} public Danish pages, coded blind, "
+               "never fitted, tuned or read; the recorded figures of this fit)", None),
+              ("check set: tuning", "tuning half, real text ({n} paragraphs from {pages} pages; read while the "
+               "codebook was grown, so in-sample for the lexicon; one of the sources the method is chosen by)",
+               ["macro_core", "macro_all"]))
+    for split, title, rows in halves:
+        half = table[table["split"] == split]
+        if len(half):
+            lines.append("\ncheck set, " + title.format(n=int(half["n_segments"].max()),
+                                                        pages=int(half["n_groups"].max())) + ":")
+            wide = half.pivot_table(index="theme", columns="method", values="f1", sort=False)
+            lines.append((wide.loc[rows] if rows else wide).to_string(float_format=lambda v: f"{v:.2f}"))
     test = table[table["split"] == "test"]
     if len(test):
         lines.append(f"\nlocked test split, synthetic development text ({int(test['n_segments'].max())} segments "
