@@ -94,10 +94,8 @@ def load_devset(folder: str | Path, keys: list[str]) -> pd.DataFrame | None:
     for i, split in enumerate(segments["split"], start=2):
         if split not in SPLITS:
             problems.append(Problem(str(seg_path), f"split {split!r}", line=i, fix="use train or test"))
-    if "register" not in segments.columns:
-        segments["register"] = ""
-    named = segments["register"].replace("", np.nan)
-    segments["register"] = named.fillna(pd.Series(register_of(segments["doc_type"]), index=segments.index))
+    named = segments.get("register", pd.Series("", index=segments.index))
+    segments["register"] = named.where(named != "", register_of(segments["doc_type"]))
     for i, register in enumerate(segments["register"], start=2):
         if register not in REGISTERS:
             problems.append(Problem(str(seg_path), f"register {register!r}", line=i,

@@ -229,11 +229,19 @@ def register_rows(data: Labelled, X: pd.DataFrame, methods: dict, keys: list[str
         return []
     folds = np.array([names.index(r) for r in registers])
     predictions, _ = _out_of_fold(methods, data, X, folds)
-    rows = [_cv_rows(data.Y, predictions, keys, core, "cv register", len(names), len(names))]
-    for name in names:
-        part = registers == name
+    return [_cv_rows(data.Y, predictions, keys, core, "cv register", len(names), len(names)),
+            *_rows_by_part(data, predictions, registers, "cv register", len(names), keys, core, order=names)]
+
+
+def _rows_by_part(data: Labelled, predictions: dict, labels: np.ndarray, split: str, n_folds: int,
+                  keys: list[str], core: list[str], order=None) -> list:
+    """The pooled out-of-fold predictions scored on each part of the rows apart (``<split>: <label>``),
+    the parts in ``order`` (default: as they first occur)."""
+    rows = []
+    for label in order if order is not None else dict.fromkeys(labels):
+        part = labels == label
         rows.append(_cv_rows(data.Y[part], {m: p[part] for m, p in predictions.items()}, keys, core,
-                             f"cv register: {name}", len(np.unique(data.groups[part])), len(names)))
+                             f"{split}: {label}", len(np.unique(data.groups[part])), n_folds))
     return rows
 
 
@@ -262,21 +270,18 @@ def cross_validate(data: Labelled, keys: list[str], core: list[str], cfg: dict,
     tables = [_cv_rows(Y, predictions, keys, core, "cv train", len(np.unique(groups)), n_folds)]
     sources = list(dict.fromkeys(data.source))
     if len(sources) > 1:
-        for source in sources:
-            part = data.source == source
-            tables.append(_cv_rows(Y[part], {m: p[part] for m, p in predictions.items()}, keys, core,
-                                   f"cv train: {source}", len(np.unique(groups[part])), n_folds))
+        tables += _rows_by_part(data, predictions, data.source, "cv train", n_folds, keys, core)
     tables += register_rows(data, X, chosen_methods, keys, core)
     table = pd.concat(tables, ignore_index=True)
     real = judged_sources(sources)
     judged = {f"cv train: {s}" for s in real} if len(sources) > 1 else {"cv train"}
     macro = table[(table["theme"] == "macro_all") & table["split"].isin(judged)]
-    per_source = macro.pivot_table(index="method", columns="split", values="f1") if real else pd.DataFrame()
-    if also:  # another real-text source scored beside the run (the check set's tuning half)
-        per_source = pd.concat([per_source, pd.Series(also, name="also")], axis=1) if real else \
-            pd.Series(also, name="also").to_frame()
-    f1 = per_source.mean(axis=1) if len(per_source) else pd.Series(dtype=float)
-    if len(f1) and all(m in f1.index and f1[m] == f1[m] for m in predictions):
+    # one column per real-text source (out of fold), and the check set's tuning half when recorded
+    per_source = [macro.pivot_table(index="method", columns="split", values="f1")] if real else []
+    if also:
+        per_source.append(pd.Series(also, name="check set: tuning").to_frame())
+    f1 = pd.concat(per_source, axis=1).mean(axis=1) if per_source else pd.Series(dtype=float)
+    if all(m in f1.index and f1[m] == f1[m] for m in predictions):  # every method has a real-text figure
         best = max(predictions, key=lambda m: (round(float(f1[m]), 4), -METHODS.index(m)))
     else:
         best = "lexicon" if "lexicon" in predictions else next(iter(predictions))
