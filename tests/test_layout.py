@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "analysis"
 
 #: The layers, bottom first: a module may import its own layer and the layers below it.
-LAYERS = ["base", "corpus", "nlp", "themes", "compare", "publish", "top"]
+LAYERS = ["base", "corpus", "nlp", "themes", "compare", "publish", "coding", "top"]
 TOP = {"pipeline", "cli", "bench", "__main__", "__init__"}  # the conductor and the front doors
 
 

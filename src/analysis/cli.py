@@ -18,7 +18,7 @@ from typing import Optional
 
 import typer
 
-from analysis.base.errors import InputError, OutputLocked
+from analysis.base.errors import InputError, OutputLocked, Problem
 from analysis.base.paths import DEFAULT_CORPUS, DEFAULT_OUT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -181,6 +181,7 @@ def validate(
 ) -> None:
     """Compare lexicon, model and combined by grouped cross-validation on the train split; score the
     chosen method once on the locked test split (with bootstrap intervals)."""
+    from analysis.coding.own import own_summary
     from analysis.themes.validation import summary_text
 
     result = _run(corpus, out, config, codebook, False, quiet)
@@ -191,7 +192,103 @@ def validate(
                    err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     typer.echo(summary_text(table, result.extra.get("validation_checks"), result.stats))
+    typer.echo("\n" + "\n".join(own_summary(table, result.stats, result.extra)))
     typer.echo(f"written to {Path(out) / 'tables' / 'validation.csv'} (and validation_checks.csv, calibration.csv)")
+
+
+@app.command()
+def sample(
+    n: int = typer.Option(200, "--n", min=0, help="Paragraphs of the random part (stratified by municipality and "
+                                                  "document type)."),
+    coder: list[str] = typer.Option(..., "--coder", help="Who codes (repeatable: one sheet per coder)."),
+    overlap: int = typer.Option(0, "--overlap", min=0, help="Paragraphs every coder codes (several coders), or "
+                                                            "paragraphs other coders have, coded again (one coder)."),
+    learning: int = typer.Option(0, "--learning", min=0, help="Further paragraphs the method is least sure of "
+                                                              "(teach most; never used for the unbiased figures)."),
+    allocation: str = typer.Option("proportional", "--allocation",
+                                   help="proportional (every paragraph the same chance) or equal (the same number "
+                                        "per municipality)."),
+    adjudicate: bool = typer.Option(False, "--adjudicate", help="A sheet of the paragraphs the coders disagree on, "
+                                                                "for one adjudicator."),
+    language: str = typer.Option("da", "--language", "-l", help="da or en: the sheet's headings and codebook."),
+    corpus: Path = CorpusOpt,
+    out: Path = OutOpt,
+    config: Optional[Path] = ConfigOpt,
+    codebook: Optional[Path] = CodebookOpt,
+) -> None:
+    """Draw a seeded sample of paragraphs to hand-code and write a coding sheet (.xlsx) per coder
+    into CORPUS/coding/ (the machine's codes are never on it)."""
+    from analysis.coding.loop import sample_for_coding
+    from analysis.pipeline import ensure_tables
+    from analysis.publish.i18n import check_language
+
+    try:
+        check_language(language)
+    except ValueError as exc:
+        _fail_input(InputError(Problem("--language", str(exc), fix="use da or en")))
+    try:
+        done = sample_for_coding(corpus, out, n=n, coders=coder, overlap=overlap, learning=learning,
+                                   allocation=allocation, language=language, adjudicate=adjudicate, config=config,
+                                   codebook=codebook, make_tables=ensure_tables)
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    except OutputLocked as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_LOCKED)
+    sheets = done.sheets
+    if done.covered:
+        typer.echo(f"{done.covered} paragraph{'s' if done.covered != 1 else ''} drawn for the random part "
+                   f"{'were' if done.covered != 1 else 'was'} coded already (or on a sheet): in the sample without "
+                   "being coded again")
+    for s in sheets:
+        parts = [f"{s.n_random} random"] + ([f"{s.n_learning} learning"] if s.n_learning else []) + \
+            ([f"{s.n_again} coded by others too"] if s.n_again else []) + \
+            ([f"{s.n_adjudication} to adjudicate"] if s.n_adjudication else [])
+        typer.echo(f"{s.path}: {s.n_random + s.n_learning + s.n_again + s.n_adjudication} paragraphs for {s.coder} "
+                   f"({', '.join(parts)})")
+    if sheets:
+        typer.echo("fill in every theme column with 0 or 1 (Excel or LibreOffice), then: python -m analysis code-in "
+                   + " ".join(str(s.path) for s in sheets))
+    else:
+        typer.echo("no sheet to fill in: run `python -m analysis validate` for the figures")
+
+
+@app.command("code-in")
+def code_in(
+    sheets: list[Path] = typer.Argument(..., help="Filled coding sheets (.xlsx, or a CSV saved from one)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Read the good rows and list the bad ones."),
+    corpus: Path = CorpusOpt,
+    out: Path = OutOpt,
+    config: Optional[Path] = ConfigOpt,
+    codebook: Optional[Path] = CodebookOpt,
+) -> None:
+    """Read filled coding sheets into CORPUS/annotations.csv and annotations_coders.csv (every row
+    checked first; nothing is written unless all are good, or --skip-bad)."""
+    from analysis.coding.loop import read_in
+    from analysis.pipeline import ensure_tables
+
+    try:
+        done = read_in(sheets, corpus, out, config, codebook, skip_bad=skip_bad, make_tables=ensure_tables)
+    except InputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        n = len(exc.problems)
+        typer.echo(f"{n} problem{'s' if n != 1 else ''}; nothing was read in (the annotations are as they were). "
+                   "Fix them, or read the good rows with --skip-bad.", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for problem in done.skipped:
+        typer.echo(f"skipped: {problem}", err=True)
+    for line in done.changed:
+        typer.echo(f"changed: {line}")
+    typer.echo(f"{done.coded} coded row{'s' if done.coded != 1 else ''} read ({done.new} new, {len(done.changed)} "
+               f"changed, {done.unchanged} as before); {done.uncoded} not coded yet")
+    if done.written:
+        typer.echo("written: " + ", ".join(str(p) for p in done.written)
+                   + (f" (previous versions in {done.backups[0].parent})" if done.backups else ""))
+    else:
+        typer.echo("nothing changed: the annotations already hold these codes")
+    typer.echo("next: python -m analysis validate (agreement and the method on this corpus's own coding)")
 
 
 @app.command()

@@ -20,6 +20,7 @@ from analysis.base.freshness import is_current, stat_signature, tables_fingerpri
 from analysis.base.paths import cache_dir
 from analysis.base.result import RunResult
 from analysis.base.version import program_version
+from analysis.coding.own import correct_shares, measure_own
 from analysis.compare.run import clusters_and_comparison
 from analysis.corpus.metadata import load_corpus
 from analysis.corpus.tables import build_tables, corpus_fingerprint, ingest_corpus
@@ -83,8 +84,10 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
                          "program_version": program_version(), "skip_bad": skip_bad, "stat_signature": signature})
     clock.lap("nlp")
     measure_themes(result, cfg, book, Path(corpus), cache_dir(out), jobs)
+    measure_own(result, cfg, book, Path(corpus))
     clock.lap("themes")
     clusters_and_comparison(result, cfg, book, cache_dir(out), jobs)
+    correct_shares(result, cfg, book, cache_dir(out))
     clock.lap("clusters and compare")
     result.stats["stage_seconds"] = clock.seconds  # in run.json (writing the tables follows)
     result.stats["stage_peak_mb"] = clock.peak_mb

@@ -30,3 +30,4 @@ class RunResult:
     stats: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # more tables: CSV, Parquet and a sheet in analysis.xlsx
     parquet_only: dict = field(default_factory=dict)  # large working tables: Parquet only
+    working: dict = field(default_factory=dict)  # values one stage hands to a later one (never written)

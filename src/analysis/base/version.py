@@ -9,7 +9,7 @@ Usage::
 __version__ = "0.1.0"
 
 #: Bump when the structure of a cached value or table changes, so old entries are never read back.
-SCHEMA = 6
+SCHEMA = 7
 
 
 def program_version() -> str:

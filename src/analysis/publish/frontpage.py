@@ -96,12 +96,27 @@ def difference_sentences(results: views.Results, n: int = N_DIFFERENCES) -> list
                       unit_b=_unit_words(r.unit_b), share_a=i18n.pct(r.share_a), share_b=i18n.pct(r.share_b),
                       points=i18n.points(r.difference), interval=i18n.interval_name(confidence),
                       low=i18n.points(r.ci_low), high=i18n.points(r.ci_high))
+        corrected = _corrected_pair(results, r.unit_a, r.unit_b, r.theme)
+        if corrected:
+            text += " " + t_html("front.difference_corrected", share_a=corrected[0], share_b=corrected[1])
         if quality.loc[r.theme, "status"] == views.INDICATIVE:
             f1 = quality.loc[r.theme, "f1"]
             text += (" <span class='weak'>" + t_html("front.difference_weak", f1=i18n.num(f1, 2) if f1 == f1 else "–")
                      + "</span>")
         out.append(text)
     return out
+
+
+def _corrected_pair(results: views.Results, unit_a: str, unit_b: str, theme: str) -> tuple[str, str] | None:
+    """The two units' shares corrected for the measured error, as text ("30 %", "kan ikke rettes"),
+    or None without the corpus's own coding."""
+    c = getattr(results, "corrected", None)
+    if c is None or c.empty:
+        return None
+    found = c[c["theme"] == theme].set_index("unit")["corrected"]
+    if unit_a not in found.index or unit_b not in found.index:
+        return None
+    return tuple(i18n.pct(found[u]) if found[u] == found[u] else t("own.not_correctable") for u in (unit_a, unit_b))
 
 
 def method_sentences(results: views.Results, themes_href: str) -> str:
@@ -184,7 +199,8 @@ def front_page_html(results: views.Results | None, run) -> str:
 {findings}
 <p>{t('front.all_differences', href=html.escape(compare, quote=True))}</p>
 <h2>{html.escape(t('front.method_heading'))}</h2>
-<p>{method_sentences(results, themes)}</p>"""
+<p>{method_sentences(results, themes)}</p>
+<p>{views.own_coding_html(results)}</p>"""
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in [
         (t("about.run"), run.run_id), (t("about.finished"), i18n.timestamp(m["finished"])),
         (t("about.corpus"), m["corpus"]), (t("about.fingerprint"), m["corpus_fingerprint"]),

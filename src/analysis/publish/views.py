@@ -22,6 +22,7 @@ from analysis.publish import i18n
 from analysis.publish.i18n import t, t_html
 from analysis.publish.table_files import read_table
 from analysis.themes.lexicon import Codebook, load_codebook
+from analysis.themes.validation import MIN_OWN, OWN_SPLIT
 
 TABLE_CSS = """<style>
 .udsatte-table {border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0}
@@ -56,6 +57,8 @@ class Results:
     validation: pd.DataFrame | None
     checks: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
+    corrected: pd.DataFrame | None = None  # theme_profiles_corrected (with the corpus's own coding)
+    coding_agreement: pd.DataFrame | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -89,7 +92,7 @@ def load_results(out: str | Path, codebook: str | Path | None = None) -> Results
     meta = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8"))
     book = load_codebook(codebook or meta.get("codebook"))
     optional = {}
-    for name in ("validation", "validation_checks", "calibration"):
+    for name in ("validation", "validation_checks", "calibration", "theme_profiles_corrected", "coding_agreement"):
         try:
             optional[name] = read_table(out, name)
         except FileNotFoundError:
@@ -99,7 +102,7 @@ def load_results(out: str | Path, codebook: str | Path | None = None) -> Results
                    read_table(out, "theme_profiles"), read_table(out, "theme_differences"),
                    read_table(out, "similarity"), read_table(out, "keyness"), read_table(out, "theme_terms"),
                    read_table(out, "cooccurrence"), optional["validation"], optional["validation_checks"],
-                   optional["calibration"])
+                   optional["calibration"], optional["theme_profiles_corrected"], optional["coding_agreement"])
 
 
 #: Whole-number columns written without thousands grouping (years and codes, not counts).
@@ -417,9 +420,11 @@ VALIDATED = "validated"
 
 
 def figure_basis(results: Results) -> dict | None:
-    """The figure the method in use is judged by, and what text it comes from: real text (the
-    corpus's own hand coding, scored out of fold) where there is any, else the development set's
-    locked test split (synthetic text, written in the training text's voice).
+    """The figure the method in use is judged by, and what text it comes from: the corpus's own
+    random sample (weighted, out of fold) when at least :data:`MIN_OWN` of its paragraphs are
+    coded; else other real text (the check set's locked half, the corpus's other hand coding);
+    else the development set's locked test split (synthetic text, written in the training text's
+    voice).
 
     Returns None without validation figures, else a dict: ``text`` ("real" or "synthetic"),
     ``split`` (its rows in the validation table), ``source`` (the source's name), ``segments``
@@ -435,6 +440,11 @@ def figure_basis(results: Results) -> dict | None:
     # the figure of the run: its chosen method where it is fitted as in the run (not the
     # leave-one-register-out check, whose fits never saw a whole register)
     real = rows[(text == "real") & (rows["split"] != "test") & ~rows["split"].str.startswith("cv register")]
+    own = rows[rows["split"] == OWN_SPLIT]
+    if len(own) and int(own["n_segments"].max()) >= MIN_OWN:  # this corpus's own random sample comes first
+        return {"text": "real", "split": OWN_SPLIT, "source": OWN_SPLIT, "segments": int(own["n_segments"].max()),
+                "municipalities": int(own["n_groups"].max())}
+    real = real[real["split"] != OWN_SPLIT]
     if len(real):
         split = sorted(real["split"].unique(), key=lambda sp: (not sp.startswith("check"), sp))[0]
         part, kind = real[real["split"] == split], "real"
@@ -493,6 +503,9 @@ def basis_words(results: Results) -> str:
     if basis is None:
         return ""
     source = t(f"source.{basis['source']}") if i18n.has(f"source.{basis['source']}") else basis["source"]
+    if basis["split"] == OWN_SPLIT:
+        return t("basis.own", segments=i18n.integer(basis["segments"]),
+                 municipalities=i18n.integer(basis["municipalities"]))
     kind = "check" if basis["split"] == "check set" else basis["text"]
     return t(f"basis.{kind}", segments=i18n.integer(basis["segments"]),
              municipalities=i18n.integer(basis["municipalities"]), source=source)
@@ -541,7 +554,65 @@ def measurement_note_html(results: Results) -> str:
     text = (f"<p><strong>{html.escape(t('note.heading'))}</strong> "
             f"{t_html('note.coded_by', method=i18n.value('method_long', method))} {html.escape(where)} {flag} "
             f"{html.escape(t('note.error_rate'))}</p>")
-    return TABLE_CSS + text + table_html(measurement_table(results), max_rows=20)
+    return TABLE_CSS + text + f"<p>{own_coding_html(results)}</p>" + table_html(measurement_table(results),
+                                                                               max_rows=20)
+
+
+def own_coding_html(results: Results) -> str:
+    """One or two sentences (HTML) on the corpus's own coding: how many paragraphs of its random
+    sample are coded, by whom and how well the coders agree, and that the shares are also given
+    corrected for the measured error; below :data:`MIN_OWN` coded paragraphs, that it is missing
+    and how to start it."""
+    meta = results.meta
+    n = int(meta.get("own_random", 0) or 0)
+    if n < MIN_OWN:
+        text = t_html("own.missing", n=i18n.integer(n), min=i18n.integer(MIN_OWN))
+        outside = int(meta.get("own_coded", 0) or 0) - n - int(meta.get("own_learning", 0) or 0)
+        if outside > 0:  # hand coding from before the loop: it trains and is scored, but has no weights
+            text += " " + t_html("own.outside", n=i18n.integer(outside))
+        return text
+    coders = [c for c in str(meta.get("own_coders") or "").split(", ") if c]
+    alpha, shared = meta.get("own_alpha"), int(meta.get("own_agreement_paragraphs") or 0)
+    agreement = (t("own.agreement", alpha=i18n.num(alpha, 2), n=i18n.integer(shared))
+                 if alpha is not None and alpha == alpha and shared else t("own.one_coder"))
+    text = t_html("own.present", n=i18n.integer(n), coders=i18n.join(coders) if coders else "–",
+                  agreement=agreement)
+    corrected = getattr(results, "corrected", None)
+    if corrected is not None and len(corrected):
+        text += " " + t_html("own.corrected")
+    return text
+
+
+def corrected_table(results: Results, municipality: str | None = None) -> pd.DataFrame:
+    """Each unit's theme shares as measured and corrected for the method's measured error on the
+    corpus's own sample, with the corrected share's interval (one municipality, or all); empty
+    without the corpus's own coding."""
+    c = results.corrected
+    columns = ["unit", "theme", "share_segments", "corrected", "interval"]
+    if c is None or c.empty:
+        return pd.DataFrame(columns=columns)
+    if municipality is not None:
+        c = c[c["municipality"] == municipality]
+    level = results.meta.get("config", {}).get("compare", {}).get("confidence", 0.95)
+    labels = results.flagged_labels
+    interval = [f"{i18n.pct(lo)}–{i18n.pct(hi)}" if lo == lo else t("own.no_interval")
+                for lo, hi in zip(c["corrected_low"], c["corrected_high"])]
+    table = pd.DataFrame({"unit": c["unit"].to_numpy(), "theme": c["theme"].map(labels).to_numpy(),
+                          "share_segments": [i18n.pct(v) for v in c["share_segments"]],
+                          "corrected": [i18n.pct(v) if v == v else t("own.not_correctable") for v in c["corrected"]],
+                          "interval": interval})
+    return table.rename(columns={"interval": i18n.interval_name(level)})
+
+
+def show_corrected_shares(results: Results, municipality: str | None = None):
+    """Display :func:`corrected_table` with a sentence on the correction (nothing without the
+    corpus's own coding)."""
+    from IPython.display import HTML
+
+    table = corrected_table(results, municipality)
+    if table.empty:
+        return HTML("")
+    return HTML(f"<p>{html.escape(t('own.corrected_intro'))}</p>" + table_html(table, max_rows=200))
 
 
 def show_measurement_note(results: Results):

@@ -66,6 +66,7 @@ class Exclusion:
     regex: re.Pattern
     themes: tuple[str, ...] | None
     requires: tuple[str, ...] = ()  # literal words one of which the text must contain (a speed hint)
+    description: str = ""  # what the rule leaves out, in words (shown to coders on the coding sheets)
 
 
 @dataclass
@@ -254,8 +255,9 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
             bad(f"{where}: 'requires' must be a list of words")
             requires = []
+        described = " ".join(str(spec.get("description", "")).split())
         exclusions.append(Exclusion(name, compiled, tuple(targets) if targets else None,
-                                    tuple(r.lower() for r in requires)))
+                                    tuple(r.lower() for r in requires), described))
     if problems:
         raise ConfigError(problems)
     fingerprint = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()[:16]

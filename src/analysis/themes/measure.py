@@ -25,13 +25,18 @@ from analysis.themes.devset import devset_path
 
 def annotations_fingerprint(corpus: Path, dev_set: Path | None = None) -> str:
     """Return a hash of the hand coding: the corpus's annotations.csv and annotations_coders.csv,
-    and the development set's files (``dev_set``), whichever exist."""
+    its sample register (``coding/sample.csv``, ``coding/waves.csv``) and the development set's
+    files (``dev_set``), whichever exist."""
     h = hashlib.sha256()
     names = [Path(corpus) / "annotations.csv", Path(corpus) / "annotations_coders.csv"]
     if dev_set is not None:
         names += [Path(dev_set) / n for n in ("segments.csv", "annotations.csv", "annotations_coders.csv")]
     for path in names:
         h.update(path.name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+    # the sample register gives the coded paragraphs their weights (hashed only where it exists)
+    for path in (Path(corpus) / "coding" / "sample.csv", Path(corpus) / "coding" / "waves.csv"):
+        if path.is_file():
+            h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -150,7 +155,7 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
         keys_by_doc)
     features = theme_features(segments, scores)
 
-    method, validation_table, stats = "lexicon", None, {}
+    method, validation_table, stats, evaluation, key = "lexicon", None, {}, None, None
     proba = scores[[f"score_{k}" for k in keys]].to_numpy()
     assigned = scores[[f"theme_{k}" for k in keys]].to_numpy()
     train, test, intercoder, stats = training_data(features, segments, cfg, codebook, corpus, cache)
@@ -201,6 +206,8 @@ def measure_themes(result: RunResult, cfg: dict, codebook, corpus: Path, cache: 
     result.parquet_only["theme_occurrences"] = occurrences
     result.extra["theme_exclusions"] = excluded
     result.extra["theme_scores"] = pd.concat(long, ignore_index=True)
+    # what the corpus's own coding is scored by (analysis.coding.own.measure_own, the next stage)
+    result.working.update({"evaluation": evaluation, "train": train, "training_key": key})
     if validation_table is not None:
         result.extra["validation"] = validation_table
     result.stats.update({"theme_method": method, "codebook": codebook.path, "codebook_version": codebook.version,

@@ -26,6 +26,11 @@ from analysis.themes.classify import LexiconClassifier, ThemeModel
 from analysis.themes.devset import check_locked
 
 MIN_ANNOTATED = 20  # fewer annotated segments than this: no classifier, lexicon only
+#: The split of the validation table measured on the corpus's own random sample (see
+#: :mod:`analysis.coding`), and the coded paragraphs of it before the reports judge the method by
+#: it (below it they say that it is missing and how to start it).
+OWN_SPLIT = "corpus sample"
+MIN_OWN = 50
 METRICS = ["precision", "recall", "f1", "kappa", "support", "predicted", "n_segments"]
 
 
@@ -358,6 +363,9 @@ class Evaluation:
     calibration: pd.DataFrame
     chosen: str
     model: object
+    #: The chosen method's out-of-fold codes of every train-pool row, by its text's fingerprint
+    #: (the corpus's own coded sample is scored by them: no paragraph by a fit that saw it).
+    out_of_fold: dict[str, np.ndarray] | None = None
 
 
 def evaluate(train: Labelled, test: Labelled | None, keys: list[str], core: list[str], cfg: dict,
@@ -413,8 +421,9 @@ def evaluate(train: Labelled, test: Labelled | None, keys: list[str], core: list
         by_theme = dict(zip(keys, np.round(thresholds, 4)))
         table["threshold"] = [by_theme.get(t, np.nan) if m == cv.chosen and s in ("cv train", "test") else np.nan
                               for m, t, s in zip(table["method"], table["theme"], table["split"])]
+    oof = {str(f): p for f, p in zip(train.fingerprints, cv.predictions[cv.chosen])}
     return Evaluation(table, pd.concat(checks, ignore_index=True), pd.concat(calibration, ignore_index=True),
-                      cv.chosen, model)
+                      cv.chosen, model, oof)
 
 
 def intercoder_table(double: pd.DataFrame, keys: list[str], core: list[str]) -> pd.DataFrame | None:
@@ -487,6 +496,8 @@ def summary_text(table: pd.DataFrame, checks: pd.DataFrame | None, stats: dict) 
     chosen = cv.loc[cv["chosen"] == 1, "method"].iat[0]
     real = sorted({sp[len("cv train: "):] for sp, kind in zip(parts["split"], parts.get("text", []))
                    if kind == REAL})
+    if not len(parts) and pool == REAL:  # one source, and it is real text: the corpus's own coding
+        real = ["the corpus's own hand coding (out of fold)"]
     if (table["split"] == "check set: tuning").any():
         real.append("the check set's tuning half")
     if real:
