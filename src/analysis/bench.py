@@ -128,8 +128,11 @@ def _bare_spacy(corpus: Path, env: dict) -> dict:
 
 
 def bench_size(words: int, municipalities: int, base: Path, seed: int, config: str | Path | None,
-               report: bool, jobs: int | None, echo=print) -> list[dict]:
-    """Every step for one corpus size; rows of :data:`COLUMNS`."""
+               report: bool, jobs: int | None, echo=print, workers: int | None = None,
+               scheduler: str | None = None) -> list[dict]:
+    """Every step for one corpus size; rows of :data:`COLUMNS`. With ``workers`` (a local Dask
+    cluster) or ``scheduler`` (an existing one), the cold run is also timed on the cluster, on
+    the same corpus with caches of its own, and its tables are compared with the local run's."""
     corpus, out = base / "corpus", base / "out"
     n_docs = make_synthetic_corpus(corpus, words, seed, municipalities=municipalities)
     env = dict(os.environ)
@@ -161,6 +164,16 @@ def bench_size(words: int, municipalities: int, base: Path, seed: int, config: s
         seconds, peak, _ = _child(["run", *common, *extra], env)
         stages = json.loads((out / "tables" / "run.json").read_text(encoding="utf-8")).get("stage_seconds")
         row(step, seconds, peak, stages if step.endswith("cold") else None)
+    if workers or scheduler:
+        on = ["--workers", str(workers)] if workers else ["--scheduler", scheduler]
+        elsewhere = base / "out-dask"
+        seconds, peak, _ = _child(["run", "--corpus", str(corpus), "--out", str(elsewhere), "--quiet", *on,
+                                   *(["--config", str(config)] if config else [])], env)
+        row(f"run, cold, on Dask ({workers or scheduler})", seconds, peak,
+            json.loads((elsewhere / "tables" / "run.json").read_text(encoding="utf-8")).get("stage_seconds"))
+        same = all((elsewhere / "tables" / p.name).read_bytes() == p.read_bytes()
+                   for p in sorted((out / "tables").glob("*.csv")))
+        echo(f"{'':>16}tables of the Dask run {'identical to' if same else 'DIFFERENT from'} the local run's")
     first = sorted((corpus / "documents").iterdir())[0]
     first.write_text(first.read_text(encoding="utf-8") + "\nEn ny sætning om boliger.\n", encoding="utf-8")
     seconds, peak, _ = _child(["run", *common], env)
@@ -183,8 +196,11 @@ def summary(rows: list[dict]) -> str:
     cold, same, one = by.get("run, cold"), by.get("run, nothing changed"), by.get("run, one document changed")
     if not (cold and same and one):
         return ""
+    dask = [r for s, r in by.items() if s.startswith("run, cold, on Dask")]
+    on = (f"; on Dask {cold['seconds'] / dask[0]['seconds']:.2f} of the local cold run's throughput" if dask
+          else "")
     return (f"cold run {cold['ratio_to_spacy']:.1f}x bare spaCy; nothing changed {same['seconds']:.2f} s; "
-            f"one document changed {one['seconds'] / cold['seconds']:.2f}x the cold run")
+            f"one document changed {one['seconds'] / cold['seconds']:.2f}x the cold run{on}")
 
 
 def write_outputs(rows: list[dict], folder: Path) -> None:
@@ -229,7 +245,8 @@ def write_outputs(rows: list[dict], folder: Path) -> None:
 
 def run_benchmark(words: list[int] | int = 1_000_000, config: str | Path | None = None, keep: Path | None = None,
                   municipalities: int = 98, out: Path | None = None, report: bool = True,
-                  jobs: int | None = None, echo=print) -> list[dict]:
+                  jobs: int | None = None, echo=print, workers: int | None = None,
+                  scheduler: str | None = None) -> list[dict]:
     """Benchmark every size in ``words``; print the figures and write them to ``OUT/bench``."""
     cfg = load_config(config)
     sizes = [words] if isinstance(words, int) else list(words)
@@ -240,7 +257,8 @@ def run_benchmark(words: list[int] | int = 1_000_000, config: str | Path | None 
             shutil.rmtree(base)
         base.mkdir(parents=True)
         try:
-            rows.extend(bench_size(size, municipalities, base, cfg["seed"], config, report, jobs, echo))
+            rows.extend(bench_size(size, municipalities, base, cfg["seed"], config, report, jobs, echo, workers,
+                                   scheduler))
         finally:
             if not keep:
                 shutil.rmtree(base, ignore_errors=True)

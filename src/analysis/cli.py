@@ -37,6 +37,38 @@ CorpusOpt = typer.Option(DEFAULT_CORPUS, "--corpus", help="Corpus folder (metada
 OutOpt = typer.Option(DEFAULT_OUT, "--out", help="Output folder; tables go to OUT/tables.")
 ConfigOpt = typer.Option(None, "--config", help="Settings YAML (default: the project's config.yaml).")
 CodebookOpt = typer.Option(None, "--codebook", help="Codebook YAML (default: themes.codebook in the config).")
+SchedulerOpt = typer.Option(None, "--scheduler", help="Run the per-document stages on the Dask cluster whose "
+                                                      "scheduler is at this address (tcp://host:8786).")
+WorkersOpt = typer.Option(None, "--workers", min=1, help="Run the per-document stages on a local Dask cluster of "
+                                                         "this many worker processes.")
+
+
+def _cluster(config, scheduler: str | None, workers: int | None):
+    """The Dask cluster the options (else ``engine`` in the config) ask for; none: this machine.
+    An unreachable scheduler ends the command with one line (exit 2)."""
+    from contextlib import contextmanager
+
+    from analysis.base import parallel
+
+    if scheduler is None and workers is None:
+        from analysis.base.config import load_config
+
+        try:
+            engine = load_config(config)["engine"]
+        except InputError as exc:
+            _fail_input(exc)
+        scheduler, workers = engine["scheduler"] or None, engine["workers"] or None
+
+    @contextmanager
+    def using():
+        try:
+            with parallel.cluster(scheduler, workers, echo=lambda line: typer.echo(line, err=True)) as client:
+                yield client
+        except parallel.ClusterError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT)
+
+    return using()
 
 
 def _fail_input(exc: InputError, wrote_nothing: bool = True) -> None:
@@ -65,6 +97,8 @@ def run(
                                        help="Processes for reading, tokens and the lexicon of a large corpus "
                                             "[default: every core]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    scheduler: Optional[str] = SchedulerOpt,
+    workers: Optional[int] = WorkersOpt,
 ) -> None:
     """Read, clean, segment and analyse the corpus; measure themes and clusters; write OUT/tables."""
     meta = None
@@ -77,7 +111,9 @@ def run(
                        f"date ({meta.get('n_documents')} documents, {meta.get('n_segments')} segments; "
                        "--force runs anyway)")
     if meta is None:
-        _summarise(_run(corpus, out, config, codebook, skip_bad, quiet, jobs), out)
+        with _cluster(config, scheduler, workers):
+            result = _run(corpus, out, config, codebook, skip_bad, quiet, jobs)
+        _summarise(result, out)
     if excel:
         from analysis.publish.workbook import ensure_workbook
 
@@ -301,6 +337,10 @@ def bench(
     report: bool = typer.Option(True, "--report/--no-report", help="Also time `report` with every profile."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Kernels at once for the report."),
     keep: Optional[Path] = typer.Option(None, "--keep", help="Build the corpora and outputs here and keep them."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Also time the cold run on the Dask cluster "
+                                                                      "whose scheduler is at this address."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Also time the cold run on a local Dask "
+                                                                         "cluster of this many workers."),
 ) -> None:
     """Speed figures: run cold, unchanged and with one document changed (and report) against bare spaCy,
     at each corpus size; writes OUT/bench/bench.csv, bench.md and bench.png."""
@@ -308,7 +348,7 @@ def bench(
 
     try:
         run_benchmark(words or [250_000, 1_000_000, 4_000_000], config, keep, municipalities, out, report, jobs,
-                      echo=typer.echo)
+                      echo=typer.echo, workers=workers, scheduler=scheduler)
     except RuntimeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED)
@@ -333,15 +373,26 @@ def report(
                                            help="da or en: the reports' language (default: reports.language "
                                                 "in the config, da)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Less output."),
+    scheduler: Optional[str] = SchedulerOpt,
+    workers: Optional[int] = WorkersOpt,
 ) -> None:
     """Execute the notebooks with papermill into self-contained HTML reports under OUT/reports/."""
     from analysis.pipeline import ensure_tables
     from analysis.publish.reports import build_reports
 
+    def make_tables(corpus, out, config, codebook, **kwargs):  # the tables on the cluster; the notebooks run here
+        from analysis.base.freshness import is_current, stat_signature
+
+        meta = is_current(out, stat_signature(corpus, config, codebook, kwargs.get("skip_bad", False)))
+        if meta is not None:  # current: no cluster to start
+            return meta
+        with _cluster(config, scheduler, workers):
+            return ensure_tables(corpus, out, config, codebook, **kwargs)
+
     try:
         run = build_reports(corpus, out, config, codebook, municipality or None, with_code, notebooks, wait,
                             progress=not quiet, echo=typer.echo, skip_bad=skip_bad, n_jobs=jobs, language=language,
-                            make_tables=ensure_tables)
+                            make_tables=make_tables)
     except InputError as exc:
         _fail_input(exc)
         return

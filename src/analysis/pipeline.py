@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from analysis.base import parallel
 from analysis.base.config import load_config
 from analysis.base.errors import InputError, Problem
 from analysis.base.freshness import is_current, stat_signature, tables_fingerprint
@@ -66,6 +67,7 @@ def run_pipeline(corpus: str | Path = "corpus", out: str | Path = "outputs", con
     cfg = load_config(config)
     book = load_codebook(codebook or cfg["themes"]["codebook"])
     out = Path(out)
+    parallel.require_shared(corpus)  # on a cluster, the workers read the documents
     loaded = load_corpus(corpus)
     segments_by_doc, read_problems = ingest_corpus(loaded, jobs, cache_dir(out) / "segments", cfg["corpus"])
     problems = loaded.problems + read_problems

@@ -74,6 +74,10 @@ DEFAULTS: dict[str, Any] = {
         "keyness_min_freq": 3,
         "keyness_top": 20,
     },
+    "engine": {
+        "scheduler": "",  # a Dask scheduler's address (tcp://host:8786) to run the per-document stages on
+        "workers": 0,  # or a local Dask cluster of this many worker processes; 0 and "" = this machine's cores
+    },
     "reports": {
         "timeout_per_cell": 600,
         "max_html_mb": 5.0,

@@ -94,11 +94,12 @@ def stat_signature(corpus: str | Path, config: str | Path | None, codebook: str 
 
 
 def tables_fingerprint(cfg: dict) -> str:
-    """The fingerprint of the settings the tables depend on: every section but ``reports``
-    (a report's language or size limit never makes the tables stale)."""
+    """The fingerprint of the settings the tables depend on: every section but ``reports`` and
+    ``engine`` (a report's language or size limit, or where the work runs, never makes the
+    tables stale)."""
     from analysis.base.config import fingerprint
 
-    return fingerprint({k: v for k, v in cfg.items() if k != "reports"})
+    return fingerprint({k: v for k, v in cfg.items() if k not in ("reports", "engine")})
 
 
 def is_current(out: str | Path, signature: str) -> dict | None:

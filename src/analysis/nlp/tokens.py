@@ -176,7 +176,7 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
     from tqdm.auto import tqdm
 
     from analysis.base import parallel
-    from analysis.base.parallel import map_documents, will_fork
+    from analysis.base.parallel import map_documents, will_spread
 
     nlp, info = build_pipeline(cfg)
     stops = stop_words(cfg)
@@ -199,7 +199,7 @@ def analyse_documents(texts_by_doc: dict[str, list[str]], ids_by_doc: dict[str, 
         todo.append(doc_id)
     chars = sum(len(t) for d in todo for t in texts_by_doc[d])
     jobs = jobs if chars >= parallel.PARALLEL_MIN_CHARS else 1
-    forked = will_fork(jobs, len(todo))
+    forked = will_spread(jobs, len(todo))
     blank = info.name.startswith("blank")
     if todo and blank:
         _lemma_table()  # loaded once, before the workers are forked
