@@ -22,8 +22,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def spread(monkeypatch):
     """Spread even the small test corpora (the thresholds are for real corpora)."""
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_CHARS", 0)
+    for name in ("PARALLEL_MIN_BYTES", "PARALLEL_MIN_CHARS", "PARALLEL_MIN_DRAWS", "PARALLEL_MIN_SEGMENTS"):
+        monkeypatch.setattr(parallel, name, 0)  # every path, the comparison beside the clusters too
 
 
 @pytest.fixture

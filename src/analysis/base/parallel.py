@@ -224,15 +224,15 @@ def will_spread(jobs: int | None, n_items: int) -> bool:
 class Background:
     """A task running in a forked process while this one goes on; :meth:`result` waits for it.
 
-    Where workers cannot be forked, the task runs when :meth:`result` is called. The task must
-    not use OpenMP (scikit-learn's KMeans, for one): GNU OpenMP hangs in a forked child of a
+    Where workers cannot be forked (or a Dask client is open: a fork beside its threads can
+    hang), the task runs when :meth:`result` is called. The task must not use OpenMP (scikit-learn's KMeans, for one): GNU OpenMP hangs in a forked child of a
     process that has used it. NumPy, SciPy's sparse matrices and pandas are safe.
     """
 
     def __init__(self, task: Callable[[], R], fork: bool = True):
         global _TASK
         self._task, self._pool, self._future = task, None, None
-        if fork and can_fork() and _TASK is None and not _IN_TASK:
+        if fork and can_fork() and _TASK is None and not _IN_TASK and _CLIENT is None:
             from concurrent.futures import ProcessPoolExecutor
 
             _TASK = lambda _: task()  # noqa: E731 - inherited by the worker as it is forked

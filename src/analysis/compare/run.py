@@ -71,8 +71,8 @@ def clusters_and_comparison(result: RunResult, cfg: dict, codebook, cache: Path 
     """:func:`discover_clusters` and :func:`compare_municipalities`; on a large corpus both at once,
     the comparison in a forked process (neither reads what the other adds; the clustering, which
     uses OpenMP, stays in this process)."""
-    overlap = len(result.segments) >= parallel.PARALLEL_MIN_SEGMENTS and (parallel.will_fork(jobs, 2)
-                                                                          or parallel.on_cluster())
+    # never forked beside a Dask client: its threads may hold locks the child would wait on for ever
+    overlap = len(result.segments) >= parallel.PARALLEL_MIN_SEGMENTS and parallel.will_fork(jobs, 2)
     tables = parallel.Background(lambda: _comparison(result, cfg, codebook, cache), fork=overlap)
     found = _clusters(result, cfg, codebook, cache)
     result.extra.update(tables.result())
