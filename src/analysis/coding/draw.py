@@ -18,16 +18,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.base.errors import InputError, Problem
+from analysis.compare.statistics import UNIT_SEPARATOR
 from analysis.coding.register import (ADJUDICATION, FRAME_COLUMNS, LEARNING, RANDOM, SAMPLE_COLUMNS, WAVE_COLUMNS,
                                       Register)
 
 ALLOCATIONS = ("proportional", "equal")
 CODER_RE = re.compile(r"^[^\W_][\w.-]*$")
-UNIT_SEPARATOR = " · "
 
 
 def stratum_of(municipality, doc_type):
-    """The stratum of a paragraph: its municipality and document type ("Gentofte · politik")."""
+    """The stratum of a paragraph: its municipality and document type ("Gentofte · politik"), named
+    as the comparison names its units."""
     return pd.Series(municipality, dtype=object).astype(str).to_numpy() + UNIT_SEPARATOR + \
         pd.Series(doc_type, dtype=object).astype(str).to_numpy()
 

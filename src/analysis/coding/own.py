@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.coding import estimate
-from analysis.coding.agreement import _kappa_from_tables, agreement_table, disagreements
+from analysis.coding.agreement import _kappa_from_tables, _round, agreement_table, disagreements
 from analysis.coding.draw import stratum_of
 from analysis.coding.register import LEARNING, RANDOM, inclusion_probabilities, load_register
 
@@ -220,14 +220,11 @@ def corrected_profiles(profiles: pd.DataFrame, replicates: dict, validation: pd.
         for j, k in enumerate(keys):
             rows.append({"unit": u, "municipality": first.loc[u, "municipality"], "doc_type": first.loc[u, "doc_type"],
                          "theme": k, "share_segments": round(float(raw[i, j]), 4),
-                         "corrected": _r(out["corrected"][i, j]), "corrected_low": _r(out["low"][i, j]),
-                         "corrected_high": _r(out["high"][i, j]), "sensitivity": _r(se[j]), "specificity": _r(sp[j]),
+                         "corrected": _round(out["corrected"][i, j]), "corrected_low": _round(out["low"][i, j]),
+                         "corrected_high": _round(out["high"][i, j]), "sensitivity": _round(se[j]),
+                         "specificity": _round(sp[j]),
                          "n_segments": int(first.loc[u, "n_segments"])})
     return pd.DataFrame(rows)
-
-
-def _r(v) -> float:
-    return round(float(v), 4) if v == v else np.nan
 
 
 def measure_own(result, cfg: dict, codebook, corpus: Path, use_cache: bool = True) -> None:

@@ -29,7 +29,6 @@ Usage::
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -149,28 +148,22 @@ def write_atomically(files: dict[Path, bytes], corpus: Path) -> tuple[list[Path]
     changed = {p: c for p, c in files.items() if not (p.is_file() and p.read_bytes() == c)}
     if not changed:
         return [], backups
+    from analysis.base.cache import replacing
+
     backup_dir = coding_dir(corpus) / BACKUP_DIR
-    temporary = {}
-    try:
-        for path, content in changed.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    for path, content in changed.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file():
+            backup_dir.mkdir(parents=True, exist_ok=True)
+            target = backup_dir / f"{path.stem}-{stamp}{path.suffix}"
+            n = 1
+            while target.exists():
+                n += 1
+                target = backup_dir / f"{path.stem}-{stamp}-{n}{path.suffix}"
+            shutil.copy2(path, target)
+            backups.append(target)
+        with replacing(path) as tmp:  # a reader sees the old file or the new one, never half of one
             tmp.write_bytes(content)
-            temporary[path] = tmp
-        for path, tmp in temporary.items():
-            if path.is_file():
-                backup_dir.mkdir(parents=True, exist_ok=True)
-                target = backup_dir / f"{path.stem}-{stamp}{path.suffix}"
-                n = 1
-                while target.exists():
-                    n += 1
-                    target = backup_dir / f"{path.stem}-{stamp}-{n}{path.suffix}"
-                shutil.copy2(path, target)
-                backups.append(target)
-            os.replace(tmp, path)
-    finally:
-        for tmp in temporary.values():
-            tmp.unlink(missing_ok=True)
     return list(changed), backups
 
 
